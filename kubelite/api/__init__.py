@@ -1,0 +1,1 @@
+"""API types, validation, defaults, selectors and quantities, shared by every component."""

@@ -1,0 +1,1 @@
+"""Small helpers every component may use (no kubelite imports of its own)."""
