@@ -1,6 +1,7 @@
 """What a patch algorithm needs to know about a schema, and nothing more.
 
-Strategic merge patch and server-side apply merge lists by key (containers by name, ports by containerPort...).
+Strategic merge patch and server-side apply merge lists by key (containers by name, ports by
+containerPort...).
 That knowledge lives in the type schemas (kubelite.api.schema); this protocol is the narrow view the patch
 modules take of it, so they can be tested with small hand-made schemas.
 """
