@@ -9,7 +9,7 @@ deps:
 	@bash scripts/setup.sh
 
 up: deps
-	@$(VENV)/bin/kubelite server $(ARGS)
+	@$(VENV)/bin/kubelite server --data-dir $(CURDIR)/data $(ARGS)
 
 lint: deps
 	@$(VENV)/bin/ruff check kubelite tests bench

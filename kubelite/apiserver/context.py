@@ -1,0 +1,60 @@
+"""Everything a request handler needs, built once per server: store, resource registries, the request
+chain, metrics and the knobs handlers read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubelite.apiserver import errors, strategies
+from kubelite.apiserver.chain import Chain
+from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.metrics import ApiMetrics
+from kubelite.apiserver.registry import Registry, Validate
+from kubelite.apiserver.requestinfo import RequestInfo
+from kubelite.apiserver.resource import ApiResource
+from kubelite.store import NotFound, Store
+
+
+@dataclass
+class ServerContext:
+    store: Store
+    resources: list[ApiResource]
+    chain: Chain
+    metrics: ApiMetrics
+    server_address: str  # host:port clients reach us at (for /api's serverAddressByClientCIDRs)
+    bookmark_interval: float = 60.0
+    validate: Validate | None = None
+    discovery: Discovery = field(init=False)
+    _registries: dict[tuple[str, str, str], Registry] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.discovery = Discovery(self.resources)
+        for r in self.resources:
+            strategy = strategies.for_resource(r.group, r.plural)
+            self._registries[(r.group, r.version, r.plural)] = Registry(
+                self.store, r, strategy, validate=self.validate
+            )
+
+    def registry(self, group: str, version: str, plural: str) -> Registry | None:
+        return self._registries.get((group, version, plural))
+
+    def registry_for(self, info: RequestInfo) -> Registry:
+        registry = self.registry(info.group, info.version, info.resource)
+        if registry is None:
+            raise errors.path_not_found()
+        return registry
+
+    def registries(self) -> Iterable[Registry]:
+        return self._registries.values()
+
+    async def lookup_namespace(self, name: str) -> dict[str, Any] | None:
+        registry = self.registry("", "v1", "namespaces")
+        if registry is None:
+            return None
+        try:
+            kv = await self.store.get(registry.resource.key("", name))
+        except NotFound:
+            return None
+        return registry.decode(kv)

@@ -1,0 +1,202 @@
+"""Starting and stopping the API server: `await run(config)` returns a running `ApiServer` handle.
+
+On start it opens the store, makes sure the CA, serving certificate, admin token and admin kubeconfig exist
+under the data dir, creates the system namespaces, and serves HTTPS on the bind address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from kubelite.apiserver import admission, credentials, errors, tls, validation
+from kubelite.apiserver.app import build_app
+from kubelite.apiserver.chain import AllowAuthenticated, Chain, StaticTokenAuthenticator, UserInfo
+from kubelite.apiserver.context import ServerContext
+from kubelite.apiserver.metrics import ApiMetrics
+from kubelite.apiserver.registry import Validate
+from kubelite.apiserver.resource import ApiResource
+from kubelite.apiserver.strategies import IMMORTAL_NAMESPACES
+from kubelite.apiserver.table import load_resources
+from kubelite.store import Store, Unavailable, open_store
+
+log = logging.getLogger(__name__)
+
+ADMIN = UserInfo("system:admin", "", ("system:masters", "system:authenticated"))
+SYSTEM_NAMESPACES = (*IMMORTAL_NAMESPACES, "kube-node-lease")
+
+
+class StartupError(Exception):
+    """The server cannot start (store unreachable, port taken, unusable data dir); the message says why."""
+
+
+@dataclass(frozen=True)
+class ApiServerConfig:
+    data_dir: Path
+    bind_address: str = "127.0.0.1"
+    port: int = 6443  # 0 picks a free port (tests)
+    datastore_endpoint: str = ""  # default: sqlite://<data-dir>/server/db/state.db
+    service_cidr: str = "10.43.0.0/16"
+    advertise_address: str | None = None
+    tls_sans: tuple[str, ...] = ()
+    watch_bookmark_interval: float = 60.0
+    shutdown_timeout: float = 5.0
+
+    @property
+    def endpoint(self) -> str:
+        return self.datastore_endpoint or f"sqlite://{self.data_dir / 'server' / 'db' / 'state.db'}"
+
+    @property
+    def kubernetes_service_ip(self) -> str:
+        """The first address of the service range: the in-cluster `kubernetes` Service."""
+        return str(next(ipaddress.ip_network(self.service_cidr, strict=False).hosts()))
+
+
+@dataclass
+class ApiServer:
+    """A running API server."""
+
+    config: ApiServerConfig
+    url: str
+    port: int
+    kubeconfig_path: Path
+    token: str
+    ca_cert_path: Path
+    store: Store
+    context: ServerContext
+    _runner: web.AppRunner
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self) -> None:
+        """Return once the server has stopped."""
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        server = self._runner.server
+        transports = [c.transport for c in server.connections if c.transport] if server else []
+        try:
+            await self._runner.cleanup()
+            # TLS connections otherwise wait for the peer's close_notify (up to 30 s) after we leave.
+            for transport in transports:
+                transport.abort()
+            await asyncio.sleep(0)
+        finally:
+            await self.store.close()
+            self._stopped.set()
+
+
+async def _bootstrap_namespaces(ctx: ServerContext) -> None:
+    registry = ctx.registry("", "v1", "namespaces")
+    if registry is None:
+        return
+    for name in SYSTEM_NAMESPACES:
+        if await ctx.lookup_namespace(name) is not None:
+            continue
+        obj = {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": name}}
+        try:
+            await registry.create(obj)
+        except errors.ApiError as exc:
+            if exc.reason != "AlreadyExists":  # else another server sharing the store made it first
+                raise
+
+
+def _client_host(config: ApiServerConfig) -> str:
+    if config.bind_address in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{config.bind_address}]" if ":" in config.bind_address else config.bind_address
+
+
+def _prepare_files(config: ApiServerConfig) -> tuple[tls.TLSFiles, str]:
+    """Certificates and the admin token under <data-dir>/server (created on the first start)."""
+    server_dir = config.data_dir / "server"
+    try:
+        service_ip = config.kubernetes_service_ip
+    except ValueError as exc:
+        raise StartupError(f"invalid service CIDR {config.service_cidr!r}: {exc}") from exc
+    names = tls.serving_names(
+        bind_address=config.bind_address,
+        advertise_address=config.advertise_address,
+        service_ip=service_ip,
+        extra=(socket.gethostname(), *config.tls_sans),
+    )
+    try:
+        (server_dir / "db").mkdir(parents=True, exist_ok=True)
+        files = tls.ensure_certificates(server_dir / "tls", names)
+        token = credentials.ensure_admin_token(server_dir / "token")
+    except (OSError, ValueError) as exc:
+        raise StartupError(f"cannot prepare {server_dir}: {exc}") from exc
+    return files, token
+
+
+async def _serve(ctx: ServerContext, config: ApiServerConfig, files: tls.TLSFiles) -> web.AppRunner:
+    runner = web.AppRunner(build_app(ctx), access_log=None, shutdown_timeout=config.shutdown_timeout)
+    await runner.setup()
+    site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=tls.server_ssl_context(files))
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(
+            f"cannot listen on {config.bind_address}:{config.port}: {exc.strerror or exc}"
+        ) from exc
+    return runner
+
+
+async def run(
+    config: ApiServerConfig,
+    *,
+    resources: list[ApiResource] | None = None,
+    validate: Validate | None = validation.validate,
+) -> ApiServer:
+    """Open the store, prepare credentials and serve. The caller owns the handle and must `stop()` it.
+    Raises StartupError, with a message fit for the user, when any of that is impossible."""
+    files, token = _prepare_files(config)
+    try:
+        store = await open_store(config.endpoint)
+    except Unavailable as exc:
+        raise StartupError(str(exc)) from exc
+    try:
+        chain = Chain(
+            authenticators=[StaticTokenAuthenticator({token: ADMIN})],
+            authorizers=[AllowAuthenticated()],
+        )
+        ctx = ServerContext(
+            store=store,
+            resources=resources if resources is not None else load_resources(),
+            chain=chain,
+            metrics=ApiMetrics(),
+            server_address=f"{config.advertise_address or _client_host(config)}:{config.port}",
+            bookmark_interval=config.watch_bookmark_interval,
+            validate=validate,
+        )
+        chain.admission.append(admission.NamespaceLifecycle(ctx.lookup_namespace))
+        try:
+            await _bootstrap_namespaces(ctx)
+        except errors.ApiError as exc:
+            raise StartupError(f"cannot create the system namespaces: {exc.message}") from exc
+        runner = await _serve(ctx, config, files)
+    except BaseException:
+        await store.close()
+        raise
+    port = _bound_port(runner) or config.port
+    url = f"https://{_client_host(config)}:{port}"
+    ctx.server_address = f"{config.advertise_address or _client_host(config)}:{port}"
+    kubeconfig = config.data_dir / "kubeconfig.yaml"
+    credentials.write_kubeconfig(kubeconfig, server_url=url, ca_pem=files.ca_cert.read_bytes(), token=token)
+    log.info("API server listening on %s", url)
+    return ApiServer(config, url, port, kubeconfig, token, files.ca_cert, store, ctx, runner)
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None

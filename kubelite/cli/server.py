@@ -1,0 +1,53 @@
+"""`kubelite server`: the control plane in one process, each piece a task under one supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubelite.apiserver.server import ApiServerConfig, StartupError, run
+from kubelite.util.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    datastore_endpoint: str
+    bind_address: str
+    port: int
+    node_ip: str
+    service_cidr: str
+
+
+async def run_server(config: ServerConfig) -> int:
+    """Serve until SIGINT/SIGTERM or until a component fails; the exit code says which."""
+    try:
+        api = await run(
+            ApiServerConfig(
+                data_dir=config.data_dir,
+                bind_address=config.bind_address,
+                port=config.port,
+                datastore_endpoint=config.datastore_endpoint,
+                service_cidr=config.service_cidr,
+                advertise_address=config.node_ip or None,
+            )
+        )
+    except StartupError as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    supervisor = Supervisor()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, supervisor.stop)
+    supervisor.start("apiserver", api.wait())
+    log.info("kubelite is ready; kubeconfig: %s", api.kubeconfig_path)
+    try:
+        await supervisor.wait()
+    finally:
+        await api.stop()
+    return 1 if supervisor.failure else 0
