@@ -1,0 +1,57 @@
+"""Quantities as the API server returns them: canonical strings, resource lists rounded up to milli-units.
+
+Upstream decodes every quantity and re-encodes it canonically (`cpu: 0.5` comes back as "500m",
+`memory: 1.5Gi` as "1536Mi", `1000` as "1k"), and SetDefaults_ResourceList rounds resource lists up to
+milli precision. The schema says where quantities are, so one walk over the object finds them all.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from kubelite.api.schema.dsl import Array, MapOf, Node, Scalar, Struct
+from kubelite.api.validation.quantity import Quantity, canonical, parse
+
+
+def _is_quantity(node: Node) -> bool:
+    resolved = node.resolved()
+    return isinstance(resolved, Scalar) and resolved.format == "quantity"
+
+
+def _spelled(value: Any, *, milli: bool) -> Any:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value
+    try:
+        quantity = parse(value)
+    except ValueError:
+        return value  # malformed: structural validation reports it
+    if milli:
+        scaled = abs(quantity.value) * 1000
+        rounded = Fraction(math.ceil(scaled), 1000)
+        quantity = Quantity(rounded if quantity.value >= 0 else -rounded, quantity.notation)
+    return canonical(quantity)
+
+
+def canonicalize(value: Any, node: Node) -> Any:
+    """`value` with every quantity the schema `node` describes spelled canonically (dicts change in place)."""
+    resolved = node.resolved()
+    if _is_quantity(resolved):
+        return _spelled(value, milli=False)
+    if isinstance(resolved, MapOf) and isinstance(value, dict):
+        if _is_quantity(resolved.values):
+            for key, item in value.items():
+                value[key] = _spelled(item, milli=True)
+        else:
+            for key, item in value.items():
+                value[key] = canonicalize(item, resolved.values)
+    elif isinstance(resolved, Array) and isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = canonicalize(item, resolved.items)
+    elif isinstance(resolved, Struct) and isinstance(value, dict):
+        for name, item in value.items():
+            field = resolved.fields.get(name)
+            if field is not None and item is not None:
+                value[name] = canonicalize(item, field)
+    return value
