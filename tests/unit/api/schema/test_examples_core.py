@@ -7,7 +7,6 @@ are checked by test_groups.py.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +14,7 @@ import yaml
 
 from kubelite.api.schema import kind_schema
 from kubelite.api.schema.validate import validate
-
-_CANDIDATES = (
-    Path(__file__).resolve().parents[4].parent / "shared" / "k8s-examples",
-    Path("/work/shared/k8s-examples"),
-)
-EXAMPLES = next((path for path in _CANDIDATES if path.is_dir()), _CANDIDATES[-1])
+from tests.support.examples import EXAMPLES
 
 # Examples that upstream refuses too, with the problem it reports.
 BROKEN = {

@@ -7,7 +7,6 @@ drives strategic merge patch the way upstream's Go markers do.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from kubelite.api.patch.strategic import strategic_merge_patch
 from kubelite.api.schema import definition, kind_schema, kinds
 from kubelite.api.schema.dsl import Array, Node, Ref, Scalar, Struct, definitions
 from kubelite.api.schema.validate import validate
+from tests.support.examples import EXAMPLES
 
 GROUP_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("apps", "v1"): (
@@ -386,7 +386,6 @@ def test_structural_problems_are_found(
 
 # ---- upstream's documentation examples ----
 
-EXAMPLES = Path("/work/shared/k8s-examples")
 
 
 def _example_documents() -> list[tuple[str, dict[str, Any]]]:

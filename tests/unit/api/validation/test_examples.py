@@ -6,7 +6,6 @@ broken ones fail the way a 1.32 API server fails them (see the corpus's SOURCE.m
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +14,8 @@ import yaml
 from kubelite.api import defaults, resources, validation
 from kubelite.api.schema import kind_schema
 from kubelite.api.schema.validate import validate as structural
+from tests.support.examples import EXAMPLES
 
-_CANDIDATES = (
-    Path(__file__).resolve().parents[4].parent / "shared" / "k8s-examples",
-    Path("/work/shared/k8s-examples"),
-)
-EXAMPLES = next((path for path in _CANDIDATES if path.is_dir()), _CANDIDATES[-1])
 UID = "0f2a3c4e-1111-2222-3333-444455556666"
 
 # Examples a 1.32 API server refuses, with what it says.
