@@ -49,5 +49,6 @@ async def run_server(config: ServerConfig) -> int:
     try:
         await supervisor.wait()
     finally:
+        log.info("stopping")
         await api.stop()
     return 1 if supervisor.failure else 0
