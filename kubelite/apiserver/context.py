@@ -14,6 +14,9 @@ from kubelite.apiserver.metrics import ApiMetrics
 from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.requestinfo import RequestInfo
 from kubelite.apiserver.resource import ApiResource
+from kubelite.apiserver.services.allocator import ServiceAllocator
+from kubelite.apiserver.services.ranges import IPRange, PortRange
+from kubelite.apiserver.services.strategy import ServiceStrategy
 from kubelite.store import NotFound, Store
 
 
@@ -26,6 +29,8 @@ class ServerContext:
     server_address: str  # host:port clients reach us at (for /api's serverAddressByClientCIDRs)
     bookmark_interval: float = 60.0
     validate: Validate | None = None
+    service_ips: IPRange = field(default_factory=lambda: IPRange.parse("10.43.0.0/16"))
+    node_ports: PortRange = field(default_factory=lambda: PortRange.parse("30000-32767"))
     discovery: Discovery = field(init=False)
     _registries: dict[tuple[str, str, str], Registry] = field(init=False, default_factory=dict)
 
@@ -33,6 +38,8 @@ class ServerContext:
         self.discovery = Discovery(self.resources)
         for r in self.resources:
             strategy = strategies.for_resource(r.group, r.plural)
+            if (r.group, r.plural) == ("", "services"):
+                strategy = ServiceStrategy(ServiceAllocator(self.store, r, self.service_ips, self.node_ports))
             self._registries[(r.group, r.version, r.plural)] = Registry(
                 self.store, r, strategy, validate=self.validate
             )

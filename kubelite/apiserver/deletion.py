@@ -112,8 +112,9 @@ async def delete(
             return WriteResult(marked if marked is not None else current, deleted=marked is None)
         try:
             if marked is None:
-                gone = await registry.store.delete(key, expected_revision=kv.mod_revision)
-                return WriteResult(registry.decode(gone), deleted=True)
+                gone = registry.decode(await registry.store.delete(key, expected_revision=kv.mod_revision))
+                await strategy.after_delete(gone)  # e.g. a Service's addresses go back to their ranges
+                return WriteResult(gone, deleted=True)
             if marked == current:
                 return WriteResult(current)
             revision = await registry.store.update(

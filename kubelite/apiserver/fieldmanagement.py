@@ -79,10 +79,6 @@ def from_patch_error(exc: PatchError) -> errors.ApiError:
     if exc.code == 400:
         return errors.bad_request(exc.message)
     if exc.code == 409:
-        # StatusCause's JSON names its type "reason".
-        causes = [
-            {"reason": c.get("reason") or c.get("type", ""), "message": c["message"], "field": c["field"]}
-            for c in getattr(exc, "causes", [])
-        ]
+        causes = list(getattr(exc, "causes", []))
         return errors.ApiError(409, "Conflict", exc.message, {"causes": causes} if causes else {})
     return errors.ApiError(exc.code, "Invalid", exc.message)

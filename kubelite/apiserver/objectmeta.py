@@ -31,8 +31,9 @@ _LABEL_MSG = (
     "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
-# Resources whose names must be DNS-1123 labels (they become DNS names or hostnames).
-LABEL_NAMED = {("", "namespaces"), ("", "services")}
+# Resources whose names must be DNS-1123 labels (they become DNS names or hostnames). These checks serve
+# kinds kubelite.api.validation does not cover; it checks Services itself, as DNS-1035 labels.
+LABEL_NAMED = {("", "namespaces")}
 # Resources whose names only need to be valid path segments.
 PATH_SEGMENT_NAMED = {
     ("rbac.authorization.k8s.io", "roles"),
@@ -151,19 +152,15 @@ def metadata_causes(meta: dict[str, Any], *, group: str, resource: str, namespac
     return causes
 
 
-def has_generation(obj: dict[str, Any]) -> bool:
-    """Kinds with a spec track generation (ConfigMaps, Secrets, Events... have none)."""
-    return "spec" in obj
-
-
-def prepare_create(obj: dict[str, Any]) -> None:
-    """Fill the server-owned fields of a new object (its name is already decided)."""
+def prepare_create(obj: dict[str, Any], *, generation: bool) -> None:
+    """Fill the server-owned fields of a new object (its name is already decided); `generation`: whether
+    its kind tracks metadata.generation."""
     meta = obj["metadata"]
     meta["uid"] = new_uid()
     meta["creationTimestamp"] = now_rfc3339()
     for owned in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
         meta.pop(owned, None)
-    if has_generation(obj):
+    if generation:
         meta["generation"] = 1
     else:
         meta.pop("generation", None)
@@ -188,11 +185,15 @@ def carry_over_system_fields(new: dict[str, Any], old: dict[str, Any]) -> None:
     meta.pop("selfLink", None)
 
 
-def bump_generation(new: dict[str, Any], old: dict[str, Any], *, ignore: tuple[str, ...]) -> None:
-    """generation + 1 when anything but metadata and the `ignore`d top-level fields changed."""
+def bump_generation(
+    new: dict[str, Any], old: dict[str, Any], *, ignore: tuple[str, ...], tracked: bool
+) -> None:
+    """generation + 1 when anything but metadata and the `ignore`d top-level fields changed; `tracked`:
+    whether the kind has a generation at all."""
+    if not tracked:
+        return
     if "generation" not in new["metadata"]:
-        if has_generation(new):
-            new["metadata"]["generation"] = 1
+        new["metadata"]["generation"] = 1
         return
     skip = {"metadata", "kind", "apiVersion", *ignore}
     if {k: v for k, v in new.items() if k not in skip} != {k: v for k, v in old.items() if k not in skip}:

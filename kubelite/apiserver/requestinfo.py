@@ -56,7 +56,8 @@ def parse(method: str, path: str, query: Mapping[str, str]) -> RequestInfo | Non
         else:
             # The namespace object itself (or its status/finalize): it is not inside a namespace.
             namespace = ""
-    if not rest or len(rest) > 3:
+    # Only proxy subresources take a path after them (nodes/n1/proxy/metrics).
+    if not rest or (len(rest) > 3 and rest[2] != "proxy"):
         return None
     resource = rest[0]
     name = rest[1] if len(rest) > 1 else ""

@@ -95,6 +95,9 @@ class RestHandler:
             raise errors.path_not_found()
         if info.subresource:
             return await subresources.handle(self, request, info, user, registry)
+        action = subresources.resource_handler(res.group, res.plural)
+        if action is not None:
+            return await action(self, request, info, user, registry)
         if info.verb not in res.verbs:
             raise errors.method_not_allowed()
         verbs: dict[
@@ -242,6 +245,7 @@ class RestHandler:
             dry_run=dry_run,
             field_validation=_field_validation(query),
             manage=fields.update,
+            decoded=True,
         )
         return self.object_response(request, registry, obj, status=201)
 
@@ -270,6 +274,7 @@ class RestHandler:
             dry_run=dry_run,
             field_validation=_field_validation(query),
             manage=fields.update,
+            decoded=True,
         )
         return self._write_response(request, registry, result)
 

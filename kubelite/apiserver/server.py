@@ -7,7 +7,6 @@ under the data dir, creates the system namespaces, and serves HTTPS on the bind 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 from dataclasses import dataclass, field
@@ -20,11 +19,14 @@ from kubelite.apiserver.app import build_app
 from kubelite.apiserver.chain import AllowAuthenticated, Chain, StaticTokenAuthenticator, UserInfo
 from kubelite.apiserver.context import ServerContext
 from kubelite.apiserver.metrics import ApiMetrics
-from kubelite.apiserver.registry import Validate
+from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.resource import ApiResource
+from kubelite.apiserver.services import bootstrap
+from kubelite.apiserver.services.ranges import IPRange, PortRange
+from kubelite.apiserver.services.strategy import ServiceStrategy
 from kubelite.apiserver.strategies import IMMORTAL_NAMESPACES
 from kubelite.apiserver.table import load_resources
-from kubelite.store import Store, Unavailable, open_store
+from kubelite.store import Store, StoreError, Unavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ class ApiServerConfig:
     port: int = 6443  # 0 picks a free port (tests)
     datastore_endpoint: str = ""  # default: sqlite://<data-dir>/server/db/state.db
     service_cidr: str = "10.43.0.0/16"
+    service_node_port_range: str = "30000-32767"
     advertise_address: str | None = None
     tls_sans: tuple[str, ...] = ()
     watch_bookmark_interval: float = 60.0
@@ -55,7 +58,14 @@ class ApiServerConfig:
     @property
     def kubernetes_service_ip(self) -> str:
         """The first address of the service range: the in-cluster `kubernetes` Service."""
-        return str(next(ipaddress.ip_network(self.service_cidr, strict=False).hosts()))
+        return IPRange.parse(self.service_cidr).address(0)
+
+    @property
+    def endpoint_address(self) -> str:
+        """The address the `kubernetes` Service's endpoints name: the advertised one, else the bound one."""
+        if self.advertise_address:
+            return self.advertise_address
+        return "127.0.0.1" if self.bind_address in ("0.0.0.0", "::", "") else self.bind_address
 
 
 @dataclass
@@ -108,6 +118,41 @@ async def _bootstrap_namespaces(ctx: ServerContext) -> None:
                 raise
 
 
+def _service_registries(ctx: ServerContext) -> tuple[Registry, ServiceStrategy] | None:
+    registry = ctx.registry("", "v1", "services")
+    if registry is None or not isinstance(registry.strategy, ServiceStrategy):
+        return None
+    return registry, registry.strategy
+
+
+async def _repair_service_reservations(ctx: ServerContext) -> None:
+    found = _service_registries(ctx)
+    if found is None:
+        return
+    try:
+        await bootstrap.repair_reservations(found[0], found[1].allocator)
+    except StoreError as exc:
+        raise StartupError(f"cannot repair the service address reservations: {exc}") from exc
+
+
+async def _bootstrap_kubernetes_service(ctx: ServerContext, config: ApiServerConfig, port: int) -> None:
+    """The `kubernetes` Service; a failure is logged, not fatal (upstream keeps serving and retries)."""
+    found = _service_registries(ctx)
+    if found is None:
+        return
+    try:
+        await bootstrap.ensure_kubernetes_service(
+            found[0],
+            ctx.registry("", "v1", "endpoints"),
+            ctx.registry("discovery.k8s.io", "v1", "endpointslices"),
+            cluster_ip=config.kubernetes_service_ip,
+            address=config.endpoint_address,
+            port=port,
+        )
+    except errors.ApiError as exc:
+        log.error("cannot set up the kubernetes Service: %s", exc.message)
+
+
 def _client_host(config: ApiServerConfig) -> str:
     if config.bind_address in ("0.0.0.0", "::", ""):
         return "127.0.0.1"
@@ -121,6 +166,10 @@ def _prepare_files(config: ApiServerConfig) -> tuple[tls.TLSFiles, str]:
         service_ip = config.kubernetes_service_ip
     except ValueError as exc:
         raise StartupError(f"invalid service CIDR {config.service_cidr!r}: {exc}") from exc
+    try:
+        PortRange.parse(config.service_node_port_range)
+    except ValueError as exc:
+        raise StartupError(f"invalid service node port range {config.service_node_port_range!r}") from exc
     names = tls.serving_names(
         bind_address=config.bind_address,
         advertise_address=config.advertise_address,
@@ -176,17 +225,21 @@ async def run(
             server_address=f"{config.advertise_address or _client_host(config)}:{config.port}",
             bookmark_interval=config.watch_bookmark_interval,
             validate=validate,
+            service_ips=IPRange.parse(config.service_cidr),
+            node_ports=PortRange.parse(config.service_node_port_range),
         )
         chain.admission.append(admission.NamespaceLifecycle(ctx.lookup_namespace))
         try:
             await _bootstrap_namespaces(ctx)
         except errors.ApiError as exc:
             raise StartupError(f"cannot create the system namespaces: {exc.message}") from exc
+        await _repair_service_reservations(ctx)
         runner = await _serve(ctx, config, files)
+        port = _bound_port(runner) or config.port
+        await _bootstrap_kubernetes_service(ctx, config, port)
     except BaseException:
         await store.close()
         raise
-    port = _bound_port(runner) or config.port
     url = f"https://{_client_host(config)}:{port}"
     ctx.server_address = f"{config.advertise_address or _client_host(config)}:{port}"
     kubeconfig = config.data_dir / "kubeconfig.yaml"

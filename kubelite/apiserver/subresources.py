@@ -1,8 +1,9 @@
 """Subresources: the generic `status`, namespaces' `finalize`, and a registry for the ones other parts of
-kubelite serve (pods/log, pods/exec, deployments/scale, ...).
+kubelite serve (pods/binding, pods/eviction, pods/log, pods/exec, deployments/scale, ...).
 
 `status` writes change only .status; the main resource's writes never do (registry.py). A handler registered
-here receives the request after authentication and authorization, like every other request.
+here receives the request after authentication and authorization, like every other request. Resources that
+are actions rather than stored objects (`bindings`) register a handler for the whole resource.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from kubelite.apiserver import errors, scale
+from kubelite.apiserver import binding, errors, eviction, scale, streaming
 from kubelite.apiserver.chain import UserInfo
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.requestinfo import RequestInfo
@@ -25,11 +26,21 @@ SubresourceHandler = Callable[
 ]
 
 _HANDLERS: dict[tuple[str, str, str], SubresourceHandler] = {}
+_RESOURCE_HANDLERS: dict[tuple[str, str], SubresourceHandler] = {}
 
 
 def register(group: str, resource: str, subresource: str, handler: SubresourceHandler) -> None:
     """Serve `<resource>/<subresource>` of `group` with `handler` (the resource table must list it)."""
     _HANDLERS[(group, resource, subresource)] = handler
+
+
+def register_resource(group: str, resource: str, handler: SubresourceHandler) -> None:
+    """Serve every request to a resource that is an action, not stored objects, with `handler`."""
+    _RESOURCE_HANDLERS[(group, resource)] = handler
+
+
+def resource_handler(group: str, resource: str) -> SubresourceHandler | None:
+    return _RESOURCE_HANDLERS.get((group, resource))
 
 
 async def _status(
@@ -70,3 +81,11 @@ async def handle(
 
 
 register("", "namespaces", "finalize", _finalize)
+register("", "pods", "binding", binding.bind)
+register_resource("", "bindings", binding.bind)
+register("", "pods", "eviction", eviction.evict)
+register("", "pods", "log", streaming.pod_log)
+for _stream in ("exec", "attach", "portforward"):
+    register("", "pods", _stream, streaming.pod_stream)
+register("", "nodes", "proxy", streaming.node_proxy)
+register("", "services", "proxy", streaming.service_proxy)

@@ -45,7 +45,7 @@ class ApplyConflictError(PatchError):
     def causes(self) -> list[dict[str, str]]:
         """The Status details.causes upstream sends, one per conflicting field."""
         return [
-            {"type": "FieldManagerConflict", "message": f"conflict with {c.manager}", "field": c.path}
+            {"reason": "FieldManagerConflict", "message": f"conflict with {c.manager}", "field": c.path}
             for c in self.conflicts
         ]
 

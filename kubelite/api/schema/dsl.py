@@ -84,14 +84,25 @@ class Node:
 
 
 class Scalar(Node):
-    """string / integer / number / boolean; `format` refines it (int32, date-time, byte, int-or-string...)."""
+    """string / integer / number / boolean; `format` refines it (int32, date-time, byte, int-or-string...).
+    `default` is upstream's +default marker: server-side apply keys list items whose key field is omitted
+    with it (a port without protocol is the TCP port)."""
 
-    __slots__ = ("format", "type")
+    __slots__ = ("default", "format", "type")
 
-    def __init__(self, type_: str, format_: str = "", description: str = "", *, required: bool = False):
+    def __init__(
+        self,
+        type_: str,
+        format_: str = "",
+        description: str = "",
+        *,
+        required: bool = False,
+        default: str | int | bool | None = None,
+    ):
         super().__init__(description, required=required)
         self.type = type_
         self.format = format_
+        self.default = default
 
 
 class Free(Node):
@@ -230,8 +241,8 @@ class Ref(Node):
 # ---- constructors: what definitions are written with ----
 
 
-def string(description: str = "", *, required: bool = False) -> Scalar:
-    return Scalar("string", "", description, required=required)
+def string(description: str = "", *, required: bool = False, default: str | None = None) -> Scalar:
+    return Scalar("string", "", description, required=required, default=default)
 
 
 def byte_string(description: str = "", *, required: bool = False) -> Scalar:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from kubelite.apiserver.resource import ApiResource
 from kubelite.apiserver.server import ApiServer, ApiServerConfig, run
 
 KUBECTL = shutil.which("kubectl")
@@ -93,7 +94,10 @@ class RunningServer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
-def start_server(data_dir: Path, **config: Any) -> tuple[RunningServer, threading.Thread]:
+def start_server(
+    data_dir: Path, *, resources: list[ApiResource] | None = None, **config: Any
+) -> tuple[RunningServer, threading.Thread]:
+    """A server on its own loop and thread; `resources` replaces the served resource table."""
     loop = asyncio.new_event_loop()
     started: Future[ApiServer] = Future()
 
@@ -102,7 +106,7 @@ def start_server(data_dir: Path, **config: Any) -> tuple[RunningServer, threadin
 
         async def main() -> None:
             try:
-                handle = await run(ApiServerConfig(data_dir=data_dir, port=0, **config))
+                handle = await run(ApiServerConfig(data_dir=data_dir, port=0, **config), resources=resources)
             except BaseException as exc:
                 started.set_exception(exc)
                 return

@@ -174,7 +174,7 @@ async def test_strategic_merge_patch_merges_containers_by_name(http: aiohttp.Cli
     headers = {"Content-Type": "application/strategic-merge-patch+json"}
     async with http.patch("/api/v1/namespaces/default/pods/smp", json=patch, headers=headers) as resp:
         containers = (await _json(resp))["spec"]["containers"]
-    assert containers == [{"name": "a", "image": "one"}, {"name": "b", "image": "three"}]
+    assert [(c["name"], c["image"]) for c in containers] == [("a", "one"), ("b", "three")]
 
 
 async def test_table_output(http: aiohttp.ClientSession) -> None:

@@ -226,7 +226,10 @@ def test_create_validates_fields_on_the_server(apiserver: RunningServer) -> None
     apiserver.kubectl("create", "-f", "-", input=CONFIGMAP.format(name="strict"))
     bogus = CONFIGMAP.format(name="bogus") + "bogus: 1\n"
     refused = apiserver.kubectl("create", "-f", "-", input=bogus, check=False)
-    expected = 'error when creating "STDIN": strict decoding error: unknown field "bogus"'
+    expected = (
+        'error when creating "STDIN": ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+        'strict decoding error: unknown field "bogus"'
+    )
     assert f"Error from server (BadRequest): {expected}" in refused.stderr
     warned = apiserver.kubectl(
         "create", "--validate=warn", "-f", "-", input=CONFIGMAP.format(name="w") + "bogus: 1\n"

@@ -104,23 +104,44 @@ def test_watch_without_version_starts_with_the_current_state(core: Any) -> None:
 
 
 def test_status_subresource_and_generation(core: Any) -> None:
-    pod = {"metadata": {"name": "gen"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
-    created = core.create_namespaced_pod("default", pod)
-    assert created.metadata.generation == 1 and created.status.phase == "Pending"
+    rc = {
+        "metadata": {"name": "gen"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"app": "gen"},
+            "template": {
+                "metadata": {"labels": {"app": "gen"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
+    created = core.create_namespaced_replication_controller("default", rc)
+    assert created.metadata.generation == 1
 
     # A status write changes status only.
-    status_body = {"metadata": {"name": "gen", "labels": {"ignored": "yes"}}, "status": {"phase": "Running"}}
-    after_status = core.patch_namespaced_pod_status("gen", "default", status_body)
-    assert after_status.status.phase == "Running"
-    assert after_status.metadata.labels is None and after_status.metadata.generation == 1
+    status_body = {"metadata": {"name": "gen", "labels": {"ignored": "yes"}}, "status": {"replicas": 1}}
+    after_status = core.patch_namespaced_replication_controller_status("gen", "default", status_body)
+    assert after_status.status.replicas == 1
+    assert after_status.metadata.labels == {"app": "gen"} and after_status.metadata.generation == 1
 
     # A main-resource write ignores status; labels do not bump generation, spec does.
-    relabelled = core.patch_namespaced_pod(
-        "gen", "default", {"metadata": {"labels": {"a": "b"}}, "status": {"phase": "Failed"}}
+    relabelled = core.patch_namespaced_replication_controller(
+        "gen", "default", {"metadata": {"labels": {"a": "b"}}, "status": {"replicas": 7}}
     )
-    assert relabelled.status.phase == "Running" and relabelled.metadata.generation == 1
-    respecced = core.patch_namespaced_pod("gen", "default", {"spec": {"activeDeadlineSeconds": 30}})
+    assert relabelled.status.replicas == 1 and relabelled.metadata.generation == 1
+    respecced = core.patch_namespaced_replication_controller("gen", "default", {"spec": {"replicas": 2}})
     assert respecced.metadata.generation == 2
+
+
+def test_pods_have_no_generation_as_in_1_32(core: Any) -> None:
+    pod = {"metadata": {"name": "gen"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    created = core.create_namespaced_pod("default", pod)
+    assert created.metadata.generation is None
+    assert (created.status.phase, created.status.qos_class) == ("Pending", "BestEffort")
+    after_status = core.patch_namespaced_pod_status("gen", "default", {"status": {"phase": "Running"}})
+    assert after_status.status.phase == "Running"
+    respecced = core.patch_namespaced_pod("gen", "default", {"spec": {"activeDeadlineSeconds": 30}})
+    assert respecced.metadata.generation is None and respecced.status.phase == "Running"
 
 
 def test_finalizers_hold_deletion_until_removed(core: Any) -> None:
@@ -133,7 +154,7 @@ def test_finalizers_hold_deletion_until_removed(core: Any) -> None:
     assert still.metadata.finalizers == ["example.com/hold"]
     with pytest.raises(client.ApiException) as adding:
         core.patch_namespaced_config_map(
-            "held", "default", {"metadata": {"finalizers": ["example.com/hold", "more"]}}
+            "held", "default", {"metadata": {"finalizers": ["example.com/hold", "example.com/more"]}}
         )
     assert adding.value.status == 422
     core.patch_namespaced_config_map("held", "default", {"metadata": {"finalizers": None}})

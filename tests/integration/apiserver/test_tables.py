@@ -198,11 +198,12 @@ def test_services(apiserver: RunningServer) -> None:
     assert_table(
         apiserver.kubectl("get", "services").stdout,
         """
-        NAME   TYPE           CLUSTER-IP     EXTERNAL-IP      PORT(S)         AGE
-        db     ExternalName   <none>         db.example.com   <none>          0s
-        lb     LoadBalancer   10.43.100.12   <pending>        80:30080/TCP    0s
-        np     NodePort       10.43.100.11   <none>           443:30443/TCP   0s
-        web    ClusterIP      10.43.100.10   <none>           80/TCP,53/UDP   0s
+        NAME         TYPE           CLUSTER-IP     EXTERNAL-IP      PORT(S)         AGE
+        db           ExternalName   <none>         db.example.com   <none>          0s
+        kubernetes   ClusterIP      10.43.0.1      <none>           443/TCP         0s
+        lb           LoadBalancer   10.43.100.12   <pending>        80:30080/TCP    0s
+        np           NodePort       10.43.100.11   <none>           443:30443/TCP   0s
+        web          ClusterIP      10.43.100.10   <none>           80/TCP,53/UDP   0s
         """,
     )
     set_status(apiserver, "service", "lb", {"loadBalancer": {"ingress": [{"ip": "192.168.5.200"}]}})

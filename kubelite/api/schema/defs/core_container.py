@@ -25,7 +25,7 @@ ContainerPort = core.struct(
     name=string("IANA service name of the port, unique in the pod, that Services can refer to."),
     hostPort=int32("Port to expose on the host too; most containers do not need this."),
     containerPort=int32("Port number on the pod's IP address, 1-65535.", required=True),
-    protocol=string("Protocol of the port: TCP (default), UDP or SCTP."),
+    protocol=string("Protocol of the port: TCP (default), UDP or SCTP.", default="TCP"),
     hostIP=string("Host IP to bind the host port to."),
 )
 

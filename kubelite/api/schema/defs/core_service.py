@@ -24,7 +24,7 @@ ServicePort = core.struct(
     "ServicePort",
     "A port a Service exposes, and where it sends the traffic.",
     name=string("Name of the port, unique in the Service; required when there are several."),
-    protocol=string("TCP (default), UDP or SCTP."),
+    protocol=string("TCP (default), UDP or SCTP.", default="TCP"),
     appProtocol=string("Application protocol, such as http or kubernetes.io/h2c."),
     port=int32("Port the Service listens on.", required=True),
     targetPort=int_or_string("Port number or name on the pods; defaults to port."),
@@ -136,7 +136,7 @@ EndpointPort = core.struct(
     atomic=True,
     name=string("Name, matching the Service port's name."),
     port=int32("Port number.", required=True),
-    protocol=string("TCP (default), UDP or SCTP."),
+    protocol=string("TCP (default), UDP or SCTP.", default="TCP"),
     appProtocol=string("Application protocol of the port."),
 )
 

@@ -58,7 +58,7 @@ EndpointPort = discovery.struct(
     "A port the endpoints of a slice serve on.",
     atomic=True,
     name=string("Name of the port, matching the Service port's name; may be empty for a single port."),
-    protocol=string("TCP (the default), UDP or SCTP."),
+    protocol=string("TCP (the default), UDP or SCTP.", default="TCP"),
     port=int32("Port number; unset means all ports."),
     appProtocol=string("Application protocol, such as http or kubernetes.io/h2c."),
 )

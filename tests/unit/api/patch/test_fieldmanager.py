@@ -197,7 +197,7 @@ def test_conflict_with_a_manager_that_set_a_different_value() -> None:
     )
     assert caught.value.causes == [
         {
-            "type": "FieldManagerConflict",
+            "reason": "FieldManagerConflict",
             "field": ".spec.replicas",
             "message": 'conflict with "kubectl-create" using apps/v1',
         }

@@ -1,0 +1,155 @@
+"""What the API server sets up for Services at every start.
+
+The `kubernetes` Service in `default` sits at the service range's first address (port 443, named https,
+to the API server's port) with Endpoints and an EndpointSlice pointing at the address the API server
+advertises; each start brings them up to date. The Endpoints are written as the server's own record:
+a single-machine setup advertises a loopback address, which user-written Endpoints may not hold. With
+several API servers on one store the last one started is the one named (no lease-based merging yet).
+
+Reservations are repaired too: a Service stored without them (written before they existed) gets them, and
+stale ones (a crash between reserving and storing) are dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import logging
+from typing import Any
+
+import orjson
+
+from kubelite.apiserver import errors
+from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.services.allocator import ServiceAllocator
+from kubelite.apiserver.services.reservations import Holder, Reservations, Taken
+from kubelite.apiserver.services.spec import cluster_ips, node_ports
+
+log = logging.getLogger(__name__)
+
+NAME, NAMESPACE = "kubernetes", "default"
+PORT_NAME = "https"
+
+
+def _service(cluster_ip: str, port: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "labels": {"component": "apiserver", "provider": "kubernetes"},
+        },
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": cluster_ip,
+            "ports": [{"name": PORT_NAME, "port": 443, "protocol": "TCP", "targetPort": port}],
+            "sessionAffinity": "None",
+        },
+    }
+
+
+def _endpoints(address: str, port: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+        },
+        "subsets": [
+            {"addresses": [{"ip": address}], "ports": [{"name": PORT_NAME, "port": port, "protocol": "TCP"}]}
+        ],
+    }
+
+
+def _endpoint_slice(address: str, port: int) -> dict[str, Any]:
+    family = "IPv4" if ipaddress.ip_address(address).version == 4 else "IPv6"
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "labels": {"kubernetes.io/service-name": NAME},
+        },
+        "addressType": family,
+        "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+        "ports": [{"name": PORT_NAME, "port": port, "protocol": "TCP"}],
+    }
+
+
+async def _reconcile(registry: Registry, desired: dict[str, Any], *, fields: tuple[str, ...]) -> None:
+    """Bring the `fields` and labels of the stored object in line with `desired`, or create it. (Updating
+    first matters for the Service: a create would try to reserve its address again.)"""
+
+    def update(current: dict[str, Any]) -> dict[str, Any]:
+        current["metadata"].setdefault("labels", {}).update(desired["metadata"]["labels"])
+        for name in fields:
+            current.setdefault(name, {})
+            if name == "spec":  # a Service: only its ports move, its cluster IP is its own for good
+                current["spec"]["ports"] = copy.deepcopy(desired["spec"]["ports"])
+            else:
+                current[name] = copy.deepcopy(desired[name])
+        return current
+
+    trusted = desired["kind"] != "Service"
+    try:
+        await registry.update(NAMESPACE, NAME, update, trusted=trusted)
+    except errors.ApiError as exc:
+        if exc.reason != "NotFound":
+            raise
+        await registry.create(copy.deepcopy(desired), trusted=trusted)
+
+
+async def ensure_kubernetes_service(
+    services: Registry,
+    endpoints: Registry | None,
+    endpoint_slices: Registry | None,
+    *,
+    cluster_ip: str,
+    address: str,
+    port: int,
+) -> None:
+    await _reconcile(services, _service(cluster_ip, port), fields=("spec",))
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        log.warning("advertised address %r is not an IP: the kubernetes Service has no endpoints", address)
+        return
+    if endpoints is not None:
+        await _reconcile(endpoints, _endpoints(address, port), fields=("subsets",))
+    if endpoint_slices is not None:
+        slice_fields = ("addressType", "endpoints", "ports")
+        await _reconcile(endpoint_slices, _endpoint_slice(address, port), fields=slice_fields)
+
+
+async def _ensure(reservations: Reservations, value: str, holder: Holder) -> None:
+    try:
+        await reservations.claim(value, holder)
+    except Taken:
+        other = await reservations.holder(value)
+        log.error("%s of Service %s/%s is also reserved for %s", value, holder.namespace, holder.name, other)
+
+
+async def repair_reservations(services: Registry, allocator: ServiceAllocator) -> None:
+    """Reserve what stored Services use, then drop reservations nobody uses any more."""
+    prefix, after, revision = services.resource.storage_prefix, "", 0
+    while True:
+        page = await services.store.list(prefix, limit=500, start_after=after, revision=revision)
+        for kv in page.items:
+            svc: dict[str, Any] = orjson.loads(kv.value)
+            meta = svc.get("metadata") or {}
+            holder = Holder(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""))
+            for ip in cluster_ips(svc):
+                await _ensure(allocator.ip_reservations, ip, holder)
+            for port in node_ports(svc):
+                await _ensure(allocator.port_reservations, str(port), holder)
+        if not page.more or not page.items:
+            break
+        after, revision = page.items[-1].key, page.revision
+    for reservations in (allocator.ip_reservations, allocator.port_reservations):
+        for value, kv in await reservations.records():
+            if await reservations.drop_if_stale(value, kv):
+                log.info("released stale reservation %s", kv.key)
