@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from kubelite import __version__
+from kubelite.cli.agent import AgentOptions, run_agent
 from kubelite.cli.server import ServerConfig, run_server
 
 KUBERNETES_VERSION = "v1.32.4"
@@ -43,10 +44,38 @@ def version() -> None:
               help="Port the API server listens on.")
 @click.option("--node-ip", default="", help="IP address to advertise for this node.")
 @click.option("--service-cidr", default="10.43.0.0/16", show_default=True, help="Service cluster IP range.")
+@click.option("--cluster-cidr", default="10.42.0.0/16", show_default=True,
+              help="Pod IP range; each node gets a /24 of it.")
 def server(**options: object) -> None:
     """Run the control plane."""
     config = ServerConfig(**options)  # type: ignore[arg-type]
     sys.exit(asyncio.run(run_server(config)))
+
+
+@cli.command()
+@click.option("--runtime", default="fake", show_default=True, help="Runtime; `fake` simulates nodes.")
+@click.option("--server", "-s", default="", help="API server URL (with --token-file).")
+@click.option("--token-file", type=click.Path(path_type=Path), default=None, help="File holding the token.")
+@click.option("--certificate-authority", type=click.Path(path_type=Path), default=None,
+              help="CA certificate the API server's certificate is checked against (with --server).")
+@click.option("--kubeconfig", type=click.Path(path_type=Path), default=None,
+              help="Kubeconfig to use instead of --server/--token-file.")
+@click.option("--fake-nodes", type=int, default=1, show_default=True, help="How many nodes to simulate.")
+@click.option("--node-name", default="fake-node", show_default=True,
+              help="Node name prefix: nodes are <prefix>-0 .. <prefix>-N-1.")
+@click.option("--node-ip", default="127.0.0.1", show_default=True, help="Address the fake nodes advertise.")
+@click.option("--node-label", "node_labels", multiple=True, help="key=value label on each node (repeatable).")
+@click.option("--node-taint", "node_taints", multiple=True,
+              help="key[=value]:Effect taint on every node (repeatable).")
+@click.option("--capacity", multiple=True,
+              help="resource=quantity per node, e.g. cpu=8 memory=32Gi pods=110 (repeatable).")
+@click.option("--fake-job-duration", type=float, default=1.0, show_default=True,
+              help="Seconds a Job's pod runs before it exits.")
+@click.option("--lease-interval", type=float, default=10.0, show_default=True,
+              help="Seconds between node Lease renewals.")
+def agent(**options: object) -> None:
+    """Join a cluster as node(s)."""
+    sys.exit(asyncio.run(run_agent(AgentOptions(**options))))  # type: ignore[arg-type]
 
 
 def main() -> None:

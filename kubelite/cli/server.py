@@ -1,4 +1,9 @@
-"""`kubelite server`: the control plane in one process, each piece a task under one supervisor."""
+"""`kubelite server`: the control plane in one process, each piece a task under one supervisor.
+
+The API server starts first (it writes the kubeconfig the others use); the scheduler and the controller
+manager then talk to it over HTTPS with that kubeconfig, exactly as separate processes would, each under its
+own leader election so two servers sharing a datastore never run them twice.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelite.apiserver.server import ApiServerConfig, StartupError, run
+from kubelite.controllers import manager
+from kubelite.controllers.context import ManagerConfig
+from kubelite.scheduler import run as scheduler
 from kubelite.util.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -22,6 +30,7 @@ class ServerConfig:
     port: int
     node_ip: str
     service_cidr: str
+    cluster_cidr: str = "10.42.0.0/16"
 
 
 async def run_server(config: ServerConfig) -> int:
@@ -45,6 +54,11 @@ async def run_server(config: ServerConfig) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, supervisor.stop)
     supervisor.start("apiserver", api.wait())
+    supervisor.start("scheduler", scheduler.run(scheduler.SchedulerConfig(kubeconfig=api.kubeconfig_path)))
+    supervisor.start(
+        "controller-manager",
+        manager.run(ManagerConfig(kubeconfig=api.kubeconfig_path, cluster_cidr=config.cluster_cidr)),
+    )
     log.info("kubelite is ready; kubeconfig: %s", api.kubeconfig_path)
     try:
         await supervisor.wait()

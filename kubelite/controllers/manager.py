@@ -19,6 +19,19 @@ from kubelite.client.informer import InformerFactory
 from kubelite.client.leaderelection import LeaderElector, LeaseLock
 from kubelite.client.rest import RestClient
 from kubelite.controllers.context import ControllerContext, ControllerFactory, ManagerConfig
+from kubelite.controllers.cronjob import new_controller as new_cronjob_controller
+from kubelite.controllers.daemonset import new_controller as new_daemonset_controller
+from kubelite.controllers.deployment import new_controller as new_deployment_controller
+from kubelite.controllers.endpoints import new_controller as new_endpoints_controller
+from kubelite.controllers.endpointslice import new_controller as new_endpointslice_controller
+from kubelite.controllers.garbagecollector import new_controller as new_garbage_collector
+from kubelite.controllers.job import new_controller as new_job_controller
+from kubelite.controllers.namespace import new_controller as new_namespace_controller
+from kubelite.controllers.nodeipam import new_controller as new_nodeipam_controller
+from kubelite.controllers.nodelifecycle import new_controller as new_nodelifecycle_controller
+from kubelite.controllers.replicaset import new_controller as new_replicaset_controller
+from kubelite.controllers.replicaset import new_replication_controller
+from kubelite.controllers.serviceaccount import new_controller as new_serviceaccount_controller
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +41,19 @@ LEASE_NAME = "kubelite-controller-manager"
 
 # (name, factory), in start order: one line per controller module.
 CONTROLLERS: list[tuple[str, ControllerFactory]] = [
+    ("garbagecollector", new_garbage_collector),
+    ("namespace", new_namespace_controller),
+    ("serviceaccount", new_serviceaccount_controller),
+    ("nodelifecycle", new_nodelifecycle_controller),
+    ("nodeipam", new_nodeipam_controller),
+    ("endpoint", new_endpoints_controller),
+    ("endpointslice", new_endpointslice_controller),
+    ("daemonset", new_daemonset_controller),
+    ("job", new_job_controller),
+    ("cronjob", new_cronjob_controller),
+    ("replicaset", new_replicaset_controller),
+    ("replicationcontroller", new_replication_controller),
+    ("deployment", new_deployment_controller),
 ]
 
 

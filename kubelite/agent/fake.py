@@ -1,0 +1,254 @@
+"""Simulated nodes (kwok-like): many nodes from one process, each as real to the API server as a kubelet's.
+
+`run(config)` registers N nodes (`<prefix>-0` .. `<prefix>-N-1`) with the capacity, labels and taints asked
+for, a Ready condition and addresses; renews each node's Lease in kube-node-lease every `lease_interval`
+(concurrently, a bounded number at a time) and refreshes node status every 5 minutes, as a kubelet does;
+and hands the pods bound to these nodes to `fakepods`, which plays their lifecycle.
+
+Fake nodes advertise `node_ip` (127.0.0.1 by default) as their address, so anything that tries to reach a
+fake node's kubelet stays on this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubelite.agent.fakepods import FakePods, PodTiming
+from kubelite.client import errors, kubeconfig, paths
+from kubelite.client.informer import InformerFactory
+from kubelite.client.leaderelection import micro_time
+from kubelite.client.rest import JSON, RestClient
+
+log = logging.getLogger(__name__)
+
+NODES = paths.resource("", "v1", "nodes")
+LEASES = paths.resource("coordination.k8s.io", "v1", "leases")
+LEASE_NAMESPACE = "kube-node-lease"
+LEASE_DURATION = 40  # seconds; the node lifecycle controller's grace period
+STATUS_REPORT_INTERVAL = 300.0  # a kubelet re-posts unchanged node status this often
+KUBELET_VERSION = "v1.32.4-kubelite"
+DEFAULT_CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+
+
+@dataclass(frozen=True)
+class FakeAgentConfig:
+    client_config: kubeconfig.KubeConfig
+    nodes: int = 1
+    node_name_prefix: str = "fake-node"
+    capacity: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: tuple[dict[str, str], ...] = ()
+    architecture: str = "amd64"
+    node_ip: str = "127.0.0.1"
+    lease_interval: float = 10.0
+    job_duration: float = 1.0  # how long a Job's pod "runs" before it succeeds (or fails)
+    concurrency: int = 32  # requests in flight at once (node writes, lease renewals, pod status writes)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_taint(text: str) -> dict[str, str]:
+    """`key[=value]:Effect`, as `kubectl taint` spells it."""
+    spec, colon, effect = text.rpartition(":")
+    if not colon or effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+        raise ValueError(f"taint {text!r}: want key[=value]:NoSchedule|PreferNoSchedule|NoExecute")
+    key, _, value = spec.partition("=")
+    return {"key": key, "effect": effect, **({"value": value} if value else {})}
+
+
+class FakeAgent:
+    def __init__(self, client: RestClient, config: FakeAgentConfig) -> None:
+        self.client = client
+        self.config = config
+        self.names = [f"{config.node_name_prefix}-{i}" for i in range(config.nodes)]
+        self._limit = asyncio.Semaphore(config.concurrency)
+        self._lease_versions: dict[str, str] = {}
+        self.informers = InformerFactory(client)
+        self.pods = FakePods(
+            client,
+            self.informers,
+            node_names=self.names,
+            node_ip=config.node_ip,
+            timing=PodTiming(job_duration=config.job_duration),
+            concurrency=config.concurrency,
+        )
+
+    def node_object(self, name: str) -> JSON:
+        config = self.config
+        labels = {
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": config.architecture,
+            "type": "kwok",
+            **config.labels,
+        }
+        spec: JSON = {"taints": [dict(t) for t in config.taints]} if config.taints else {}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": name,
+                "labels": labels,
+                "annotations": {"node.alpha.kubernetes.io/ttl": "0"},
+            },
+            "spec": spec,
+            "status": self.node_status(name),
+        }
+
+    def node_status(self, name: str) -> JSON:
+        now = _now()
+
+        def condition(kind: str, status: str, reason: str, message: str) -> JSON:
+            return {
+                "type": kind,
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+
+        return {
+            "capacity": dict(self.config.capacity),
+            "allocatable": dict(self.config.capacity),
+            "conditions": [
+                condition(
+                    "MemoryPressure",
+                    "False",
+                    "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available",
+                ),
+                condition(
+                    "DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"
+                ),
+                condition(
+                    "PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"
+                ),
+                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            ],
+            "addresses": [
+                {"type": "InternalIP", "address": self.config.node_ip},
+                {"type": "Hostname", "address": name},
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {
+                "machineID": name,
+                "systemUUID": name,
+                "bootID": name,
+                "kernelVersion": "fake",
+                "osImage": "kubelite fake node",
+                "containerRuntimeVersion": "fake://1.0",
+                "kubeletVersion": KUBELET_VERSION,
+                "kubeProxyVersion": KUBELET_VERSION,
+                "operatingSystem": "linux",
+                "architecture": self.config.architecture,
+            },
+        }
+
+    async def _each_node(self, action: Callable[[str], Awaitable[None]]) -> None:
+        """`action(name)` for every node, at most `concurrency` at a time."""
+
+        async def one(name: str) -> None:
+            async with self._limit:
+                await action(name)
+
+        await asyncio.gather(*(one(name) for name in self.names))
+
+    async def register(self) -> None:
+        """Create every node (or, when it exists, post its status), then its Lease."""
+        await self._each_node(self._register_one)
+        log.info("fake agent: %d nodes registered", len(self.names))
+
+    async def _register_one(self, name: str) -> None:
+        try:
+            node = await self.client.create(NODES, self.node_object(name))
+        except errors.AlreadyExists:  # a restarted agent: the node is ours again, with fresh status
+            node = await self.client.get(NODES, name)
+            await self.report_status(name)
+        else:
+            if not (node.get("status") or {}).get("conditions"):  # the server dropped status on create
+                await self.report_status(name)
+        await self._renew_lease(name, node)
+
+    async def report_status(self, name: str) -> None:
+        await self.client.patch(NODES, name, {"status": self.node_status(name)}, subresource="status")
+
+    def _lease(self, name: str, node: JSON | None) -> JSON:
+        meta: JSON = {"name": name, "namespace": LEASE_NAMESPACE}
+        if node is not None:
+            uid = node["metadata"]["uid"]
+            meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": uid}]
+        if name in self._lease_versions:
+            meta["resourceVersion"] = self._lease_versions[name]
+        now = micro_time(datetime.datetime.now(datetime.UTC))
+        spec = {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION, "renewTime": now}
+        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta, "spec": spec}
+
+    async def _renew_lease(self, name: str, node: JSON | None = None) -> None:
+        try:
+            if name in self._lease_versions:
+                lease = await self.client.update(LEASES, self._lease(name, node))
+            else:
+                try:
+                    lease = await self.client.create(LEASES, self._lease(name, node))
+                except errors.AlreadyExists:
+                    current = await self.client.get(LEASES, name, namespace=LEASE_NAMESPACE)
+                    self._lease_versions[name] = current["metadata"]["resourceVersion"]
+                    lease = await self.client.update(LEASES, self._lease(name, node))
+        except (errors.Conflict, errors.NotFound):
+            self._lease_versions.pop(name, None)  # someone else wrote it: start over next round
+            return
+        except errors.ClientError as exc:
+            log.warning("fake node %s: cannot renew its lease: %s", name, exc)
+            return
+        self._lease_versions[name] = lease["metadata"]["resourceVersion"]
+
+    async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_report = loop.time()
+        while True:
+            await asyncio.sleep(self.config.lease_interval)
+            await self._each_node(self._renew_lease)
+            if loop.time() - last_report >= STATUS_REPORT_INTERVAL:
+                last_report = loop.time()
+                await self._each_node(self._report_quietly)
+
+    async def _report_quietly(self, name: str) -> None:
+        try:
+            await self.report_status(name)
+        except errors.ClientError as exc:
+            log.warning("fake node %s: cannot post status: %s", name, exc)
+
+    async def run(self) -> None:
+        """Register, then keep the nodes alive and their pods moving until cancelled."""
+        await self.register()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.informers.run(), name="fake agent informers")
+            group.create_task(self.pods.run(), name="fake agent pods")
+            group.create_task(self._heartbeat(), name="fake agent heartbeat")
+
+
+async def run(config: FakeAgentConfig) -> None:
+    options: dict[str, Any] = {"user_agent": "kubelite-fake-agent", "max_connections": config.concurrency + 8}
+    async with RestClient(config.client_config, **options) as client:
+        await FakeAgent(client, config).run()
+
+
+def client_config(
+    *, kubeconfig_path: Path | None, server: str, token_file: Path | None, ca_file: Path | None
+) -> kubeconfig.KubeConfig:
+    """A kubeconfig file, or a server URL with a token file (and the cluster CA to trust)."""
+    if kubeconfig_path is not None:
+        return kubeconfig.load(kubeconfig_path)
+    if not server or token_file is None:
+        raise kubeconfig.KubeConfigError("give --kubeconfig, or --server with --token-file")
+    ca = ca_file.read_bytes() if ca_file is not None else None
+    return kubeconfig.KubeConfig(server=server.rstrip("/"), ca_data=ca, token_file=token_file)
