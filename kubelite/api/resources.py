@@ -231,6 +231,17 @@ RESOURCES: tuple[Resource, ...] = (
         subresources=(_status("CronJob"),),
     ),
     Resource("batch", "v1", "Job", "jobs", "job", True, categories=_ALL, subresources=(_status("Job"),)),
+    # policy/v1
+    Resource(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        True,
+        short_names=("pdb",),
+        subresources=(_status("PodDisruptionBudget"),),
+    ),
     # storage.k8s.io/v1
     Resource(
         "storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", False, short_names=("sc",)

@@ -57,11 +57,18 @@ class ServerContext:
         return self._registries.values()
 
     async def lookup_namespace(self, name: str) -> dict[str, Any] | None:
-        registry = self.registry("", "v1", "namespaces")
+        return await self._lookup("namespaces", "", name)
+
+    async def lookup_service_account(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self._lookup("serviceaccounts", namespace, name)
+
+    async def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """A core/v1 object straight from the store; None if it (or its resource) does not exist."""
+        registry = self.registry("", "v1", plural)
         if registry is None:
             return None
         try:
-            kv = await self.store.get(registry.resource.key("", name))
+            kv = await self.store.get(registry.resource.key(namespace, name))
         except NotFound:
             return None
         return registry.decode(kv)

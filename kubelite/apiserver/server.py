@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kubelite.apiserver import admission, credentials, errors, tls, validation
+from kubelite.apiserver import admission, credentials, errors, podadmission, tls, validation
 from kubelite.apiserver.app import build_app
 from kubelite.apiserver.chain import AllowAuthenticated, Chain, StaticTokenAuthenticator, UserInfo
 from kubelite.apiserver.context import ServerContext
@@ -229,6 +229,8 @@ async def run(
             node_ports=PortRange.parse(config.service_node_port_range),
         )
         chain.admission.append(admission.NamespaceLifecycle(ctx.lookup_namespace))
+        chain.admission.append(podadmission.ServiceAccountAdmission(ctx.lookup_service_account))
+        chain.admission.append(podadmission.DefaultTolerationSeconds())
         try:
             await _bootstrap_namespaces(ctx)
         except errors.ApiError as exc:

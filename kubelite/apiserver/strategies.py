@@ -3,7 +3,8 @@
 Most kinds need nothing here. Namespaces start Active, carry the `kubernetes` finalizer that the namespace
 controller removes after emptying them, and turn Terminating when deleted. Pods start Pending with their
 QoS class, have no generation (as in Kubernetes 1.32) and are deleted gracefully once they are on a node
-(the node agent confirms with a zero grace period). Jobs select their pods by their own uid.
+(the node agent confirms with a zero grace period). Jobs select their pods by their own uid. A new
+PodDisruptionBudget's status starts at zero: only the disruption controller reports on it.
 
 Kinds that hold something outside their own key (a Service's cluster IP and node ports) reserve it in
 `begin_create`/`begin_update`, after admission and before validation, as upstream's BeginCreate and
@@ -113,6 +114,12 @@ class JobStrategy(Strategy):
         generate_job_selector(obj)  # needs the uid, assigned just before
 
 
+class PodDisruptionBudgetStrategy(Strategy):
+    def prepare_create(self, obj: dict[str, Any]) -> None:
+        # Only the disruption controller reports on a budget; its counters start at zero, as upstream's do.
+        obj["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}
+
+
 class EventStrategy(Strategy):
     # Events are a record, not state: each expires an hour after its last write.
     ttl_seconds = 3600.0
@@ -123,6 +130,7 @@ _BY_RESOURCE: dict[tuple[str, str], Strategy] = {
     ("", "pods"): PodStrategy(),
     ("", "events"): EventStrategy(),
     ("batch", "jobs"): JobStrategy(),
+    ("policy", "poddisruptionbudgets"): PodDisruptionBudgetStrategy(),
     ("events.k8s.io", "events"): EventStrategy(),
 }
 _DEFAULT = Strategy()

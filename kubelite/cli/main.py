@@ -44,6 +44,8 @@ def version() -> None:
               help="Port the API server listens on.")
 @click.option("--node-ip", default="", help="IP address to advertise for this node.")
 @click.option("--service-cidr", default="10.43.0.0/16", show_default=True, help="Service cluster IP range.")
+@click.option("--service-node-port-range", default="30000-32767", show_default=True,
+              help="Port range reserved for services with NodePort visibility.")
 @click.option("--cluster-cidr", default="10.42.0.0/16", show_default=True,
               help="Pod IP range; each node gets a /24 of it.")
 def server(**options: object) -> None:

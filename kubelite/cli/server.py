@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelite.apiserver.server import ApiServerConfig, StartupError, run
+from kubelite.cli.hostaddress import primary_address
 from kubelite.controllers import manager
 from kubelite.controllers.context import ManagerConfig
 from kubelite.scheduler import run as scheduler
@@ -31,6 +32,16 @@ class ServerConfig:
     node_ip: str
     service_cidr: str
     cluster_cidr: str = "10.42.0.0/16"
+    service_node_port_range: str = "30000-32767"
+
+    @property
+    def advertise_address(self) -> str | None:
+        """--node-ip; else, bound to every address, the host's primary one (0.0.0.0 reaches nobody)."""
+        if self.node_ip:
+            return self.node_ip
+        if self.bind_address in ("0.0.0.0", "::", ""):
+            return primary_address()
+        return None
 
 
 async def run_server(config: ServerConfig) -> int:
@@ -43,7 +54,8 @@ async def run_server(config: ServerConfig) -> int:
                 port=config.port,
                 datastore_endpoint=config.datastore_endpoint,
                 service_cidr=config.service_cidr,
-                advertise_address=config.node_ip or None,
+                service_node_port_range=config.service_node_port_range,
+                advertise_address=config.advertise_address,
             )
         )
     except StartupError as exc:

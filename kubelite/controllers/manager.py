@@ -31,6 +31,7 @@ from kubelite.controllers.nodeipam import new_controller as new_nodeipam_control
 from kubelite.controllers.nodelifecycle import new_controller as new_nodelifecycle_controller
 from kubelite.controllers.replicaset import new_controller as new_replicaset_controller
 from kubelite.controllers.replicaset import new_replication_controller
+from kubelite.controllers.rootcacert import new_controller as new_rootcacert_controller
 from kubelite.controllers.serviceaccount import new_controller as new_serviceaccount_controller
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ CONTROLLERS: list[tuple[str, ControllerFactory]] = [
     ("replicaset", new_replicaset_controller),
     ("replicationcontroller", new_replication_controller),
     ("deployment", new_deployment_controller),
+    ("root-ca-cert-publisher", new_rootcacert_controller),
 ]
 
 

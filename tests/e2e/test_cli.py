@@ -67,3 +67,11 @@ def test_bad_endpoint_scheme_fails_clearly(tmp_path: Path) -> None:
     result = run("server", "--data-dir", str(tmp_path), "--datastore-endpoint", "mysql://x")
     assert result.returncode != 0
     assert "mysql" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_server_help_describes_the_node_port_range() -> None:
+    result = run("server", "--help")
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())
+    assert "--service-node-port-range TEXT" in help_text
+    assert "Port range reserved for services with NodePort visibility. [default: 30000-32767]" in help_text

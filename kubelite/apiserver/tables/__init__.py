@@ -4,7 +4,7 @@ base.py holds the registry and the generic columns, formats.py the cell formats 
 registers its columns in its group's module (importing the module registers them).
 """
 
-from kubelite.apiserver.tables import batch, core, events, nodes, pods, services, storage, workloads
+from kubelite.apiserver.tables import batch, core, events, nodes, pods, policy, services, storage, workloads
 from kubelite.apiserver.tables.base import Column, Printer, human_duration, printer_for, register, table
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "human_duration",
     "nodes",
     "pods",
+    "policy",
     "printer_for",
     "register",
     "services",

@@ -81,16 +81,6 @@ ConfigMapKeySelector = core.struct(
     optional=boolean("Tolerate a missing ConfigMap or key."),
 )
 
-FileKeySelector = core.struct(
-    "FileKeySelector",
-    "One key of an env file found in a volume.",
-    atomic=True,
-    volumeName=string("Name of the volume holding the file.", required=True),
-    path=string("Path of the env file inside the volume.", required=True),
-    key=string("The key to read from the file.", required=True),
-    optional=boolean("Tolerate a missing file or key."),
-)
-
 ObjectFieldSelector = core.struct(
     "ObjectFieldSelector",
     "A field of the pod object, such as metadata.name or status.podIP.",
@@ -124,7 +114,6 @@ EnvVarSource = core.struct(
     resourceFieldRef=ref(ResourceFieldSelector, "A resource limit or request of a container."),
     configMapKeyRef=ref(ConfigMapKeySelector, "A key of a ConfigMap."),
     secretKeyRef=ref(SecretKeySelector, "A key of a Secret."),
-    fileKeyRef=ref(FileKeySelector, "A key of an env file in a volume."),
 )
 
 EnvVar = core.struct(

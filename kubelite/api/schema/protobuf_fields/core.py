@@ -67,7 +67,7 @@ PACKAGES: dict[str, dict[str, str]] = {
         "EndpointsList": "metadata=1 items=2",
         "EnvFromSource": "prefix=1 configMapRef=2 secretRef=3",
         "EnvVar": "name=1 value=2 valueFrom=3",
-        "EnvVarSource": "fieldRef=1 resourceFieldRef=2 configMapKeyRef=3 secretKeyRef=4 fileKeyRef=5",
+        "EnvVarSource": "fieldRef=1 resourceFieldRef=2 configMapKeyRef=3 secretKeyRef=4",
         "EphemeralContainer": "...EphemeralContainerCommon=1 targetContainerName=2",
         "EphemeralContainerCommon": (
             "name=1 image=2 command=3 args=4 workingDir=5 ports=6 envFrom=19 env=7 resources=8 "
@@ -87,7 +87,6 @@ PACKAGES: dict[str, dict[str, str]] = {
         "EvictionResponder": "name=1 priority=2?",
         "ExecAction": "command=1",
         "FCVolumeSource": "targetWWNs=1 lun=2? fsType=3 readOnly=4 wwids=5",
-        "FileKeySelector": "volumeName=1 path=2 key=3 optional=4?",
         "FlexPersistentVolumeSource": "driver=1 fsType=2 secretRef=3 readOnly=4 options=5",
         "FlexVolumeSource": "driver=1 fsType=2 secretRef=3 readOnly=4 options=5",
         "FlockerVolumeSource": "datasetName=1 datasetUUID=2",
