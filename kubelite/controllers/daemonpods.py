@@ -10,10 +10,11 @@ The scheduler has its own copy of the matching rules (the layering keeps control
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubelite.api.nodeaffinity import NODE_NAME_FIELD, term_matches, tolerated
 from kubelite.client import paths
 from kubelite.client.cache import Snapshot
 from kubelite.client.frozen import thaw
@@ -21,7 +22,6 @@ from kubelite.controllers.ownership import reference_to
 
 REVISION_HASH_LABEL = "controller-revision-hash"
 TEMPLATE_GENERATION_LABEL = "pod-template-generation"
-_NODE_NAME_FIELD = "metadata.name"
 
 DAEMONSETS = paths.resource("apps", "v1", "daemonsets")
 
@@ -47,43 +47,6 @@ class Placement:
     may_stay: bool  # a daemon pod already here may keep running
 
 
-def tolerates(tolerations: Sequence[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
-    for toleration in tolerations:
-        if toleration.get("effect") and toleration.get("effect") != taint.get("effect"):
-            continue
-        key = toleration.get("key") or ""
-        if toleration.get("operator", "Equal") == "Exists":
-            if not key or key == taint.get("key"):
-                return True
-        elif key == taint.get("key") and (toleration.get("value") or "") == (taint.get("value") or ""):
-            return True
-    return False
-
-
-def _requirement(req: Mapping[str, Any], value: str | None) -> bool:
-    op, values = str(req.get("operator")), list(req.get("values") or ())
-    if op in ("In", "NotIn"):
-        return bool(value is not None and value in values) == (op == "In")
-    if op in ("Exists", "DoesNotExist"):
-        return bool(value is not None) == (op == "Exists")
-    if op in ("Gt", "Lt") and value is not None and values:
-        try:
-            actual, bound = int(value), int(values[0])
-        except ValueError:
-            return False
-        return actual > bound if op == "Gt" else actual < bound
-    return False
-
-
-def _term(term: Mapping[str, Any], labels: Mapping[str, str], node_name: str) -> bool:
-    expressions, fields = term.get("matchExpressions") or (), term.get("matchFields") or ()
-    if not expressions and not fields:
-        return False  # an empty term matches nothing
-    return all(_requirement(r, labels.get(r.get("key", ""))) for r in expressions) and all(
-        _requirement(r, node_name if r.get("key") == _NODE_NAME_FIELD else None) for r in fields
-    )
-
-
 def pod_tolerations(template_spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The template's tolerations plus the automatic ones it does not already have."""
     tolerations = [thaw(t) for t in template_spec.get("tolerations") or ()]
@@ -105,13 +68,13 @@ def placement(template_spec: Mapping[str, Any], node: Snapshot) -> Placement:
         "requiredDuringSchedulingIgnoredDuringExecution"
     )
     if required is not None and not any(
-        _term(t, labels, name) for t in required.get("nodeSelectorTerms") or ()
+        term_matches(t, labels, name) for t in required.get("nodeSelectorTerms") or ()
     ):
         return Placement(False, False)
     tolerations = pod_tolerations(template_spec)
     should_run = may_stay = True
     for taint in (node.get("spec") or {}).get("taints") or ():
-        if tolerates(tolerations, taint):
+        if tolerated(tolerations, taint):
             continue
         if taint.get("effect") == "NoExecute":
             return Placement(False, False)
@@ -131,7 +94,7 @@ def target_node(pod: Snapshot) -> str | None:
     for term in required.get("nodeSelectorTerms") or ():
         for field in term.get("matchFields") or ():
             values = list(field.get("values") or ())
-            if field.get("key") == _NODE_NAME_FIELD and field.get("operator") == "In" and len(values) == 1:
+            if field.get("key") == NODE_NAME_FIELD and field.get("operator") == "In" and len(values) == 1:
                 return str(values[0])
     return None
 
@@ -151,7 +114,7 @@ def new_pod(daemonset: Snapshot, node_name: str, revision_hash: str) -> dict[str
         namespace=meta["namespace"],
         ownerReferences=[reference_to(daemonset, DAEMONSETS)],
     )
-    pin = {"matchFields": [{"key": _NODE_NAME_FIELD, "operator": "In", "values": [node_name]}]}
+    pin = {"matchFields": [{"key": NODE_NAME_FIELD, "operator": "In", "values": [node_name]}]}
     node_affinity = spec.setdefault("affinity", {}).setdefault("nodeAffinity", {})
     node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": [pin]}
     spec["tolerations"] = pod_tolerations(spec)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from kubelite.api.nodeaffinity import toleration_matches
 from kubelite.client import errors, paths
 from kubelite.client.cache import Snapshot, by_node_name
 from kubelite.client.controller import Controller, RequeueAfter
@@ -63,19 +64,9 @@ def wanted_taints(ready: str | None) -> set[tuple[str, str]]:
     return {(key, NO_SCHEDULE), (key, NO_EXECUTE)} if key else set()
 
 
-def tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
-    if toleration.get("effect") and toleration.get("effect") != taint.get("effect"):
-        return False
-    if toleration.get("operator") == "Exists":
-        return not toleration.get("key") or toleration.get("key") == taint.get("key")
-    return toleration.get("key") == taint.get("key") and (toleration.get("value") or "") == (
-        taint.get("value") or ""
-    )
-
-
 def toleration_seconds(pod: Mapping[str, Any], taint: Mapping[str, Any], default: float) -> float | None:
     """How long `pod` may stay on a node with `taint`: 0 = not at all, None = for ever."""
-    matching = [t for t in (pod.get("spec") or {}).get("tolerations") or () if tolerates(t, taint)]
+    matching = [t for t in (pod.get("spec") or {}).get("tolerations") or () if toleration_matches(t, taint)]
     if not matching:
         return default if taint.get("key") in (UNREACHABLE, NOT_READY) else 0.0
     limits = [float(t["tolerationSeconds"]) for t in matching if t.get("tolerationSeconds") is not None]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kubelite.api.nodeaffinity import selector_matches, tolerated
 from kubelite.scheduler.nodeinfo import HostPort, NodeInfo, host_ports
 from kubelite.scheduler.resources import CPU, MEMORY, PODS, Amounts
 
@@ -33,20 +34,6 @@ class Rejection:
 Filter = Callable[[NodeInfo], Rejection | None]
 
 
-def tolerates(tolerations: Sequence[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
-    for toleration in tolerations:
-        effect = toleration.get("effect")
-        if effect and effect != taint.get("effect"):
-            continue
-        key = toleration.get("key") or ""
-        if toleration.get("operator", "Equal") == "Exists":
-            if not key or key == taint.get("key"):
-                return True
-        elif key == taint.get("key") and (toleration.get("value") or "") == (taint.get("value") or ""):
-            return True
-    return False
-
-
 def untolerated_taint(info: NodeInfo, tolerations: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The first NoSchedule/NoExecute taint the pod does not tolerate (a not-ready node counts as tainted
     not-ready, as the node lifecycle controller would taint it)."""
@@ -54,51 +41,13 @@ def untolerated_taint(info: NodeInfo, tolerations: Sequence[Mapping[str, Any]]) 
     if not info.ready and not any(t.get("key") == NOT_READY_TAINT["key"] for t in taints):
         taints.append(NOT_READY_TAINT)
     for taint in taints:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(tolerations, taint):
             return taint
     return None
 
 
 def taint_reason(taint: Mapping[str, Any]) -> str:
     return f"node(s) had untolerated taint {{{taint.get('key', '')}: {taint.get('value', '')}}}"
-
-
-def requirement_matches(req: Mapping[str, Any], value: str | None) -> bool:
-    """One NodeSelectorRequirement against a label (or field) value; None when the node lacks it."""
-    op, values = req.get("operator"), req.get("values") or ()
-    if op == "In":
-        return value is not None and value in values
-    if op == "NotIn":
-        return value is None or value not in values
-    if op == "Exists":
-        return value is not None
-    if op == "DoesNotExist":
-        return value is None
-    if op in ("Gt", "Lt") and value is not None and values:
-        try:
-            actual, bound = int(value), int(values[0])
-        except ValueError:
-            return False
-        return actual > bound if op == "Gt" else actual < bound
-    return False
-
-
-def term_matches(term: Mapping[str, Any], labels: Mapping[str, str], node_name: str) -> bool:
-    """A NodeSelectorTerm: all its label and field requirements hold. An empty term matches nothing."""
-    expressions = term.get("matchExpressions") or ()
-    fields = term.get("matchFields") or ()
-    if not expressions and not fields:
-        return False
-    if not all(requirement_matches(req, labels.get(req.get("key", ""))) for req in expressions):
-        return False
-    return all(
-        requirement_matches(req, node_name if req.get("key") == "metadata.name" else None) for req in fields
-    )
-
-
-def selector_matches(terms: Sequence[Mapping[str, Any]], labels: Mapping[str, str], node_name: str) -> bool:
-    """A NodeSelector: any of its terms."""
-    return any(term_matches(term, labels, node_name) for term in terms)
 
 
 def required_node_terms(pod: Mapping[str, Any]) -> Sequence[Mapping[str, Any]] | None:
@@ -120,7 +69,7 @@ def node_matches_pod(pod: Mapping[str, Any], info: NodeInfo) -> bool:
 def _node_conditions(tolerations: Sequence[Mapping[str, Any]]) -> Filter:
     """Cordoned (spec.unschedulable) first, then taints, as upstream's NodeUnschedulable and
     TaintToleration plugins; a clean node passes at once."""
-    tolerates_cordon = tolerates(tolerations, UNSCHEDULABLE_TAINT)
+    tolerates_cordon = tolerated(tolerations, UNSCHEDULABLE_TAINT)
     cordoned = Rejection((UNSCHEDULABLE,))
 
     def check(info: NodeInfo) -> Rejection | None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kubelite.api.nodeaffinity import term_matches, tolerated
 from kubelite.scheduler import podaffinity
-from kubelite.scheduler.filters import term_matches, tolerates
 from kubelite.scheduler.nodeinfo import ClusterState, NodeInfo, owner_uid
 
 RESOURCES_WEIGHT = 1
@@ -75,7 +75,7 @@ def _soft_taints(pod: Mapping[str, Any], nodes: Sequence[NodeInfo]) -> list[floa
         if t.get("effect") in (None, "", "PreferNoSchedule")
     ]
     raw = [
-        sum(1 for t in n.taints if t.get("effect") == "PreferNoSchedule" and not tolerates(tolerations, t))
+        sum(1 for t in n.taints if t.get("effect") == "PreferNoSchedule" and not tolerated(tolerations, t))
         for n in nodes
     ]
     return _scaled_down(raw)

@@ -144,8 +144,11 @@ def post_ready(server: RunningServer, node: str) -> None:
 def test_a_silent_node_is_tainted_its_pods_evicted_and_it_recovers(apiserver: RunningServer) -> None:
     create(apiserver, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})
     post_ready(apiserver, "n1")
-    tolerate = [{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}]
-    for name, tolerations in (("plain", []), ("tolerant", tolerate)):
+    unreachable_key = {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}
+    # Admission gives every pod 300 s of tolerance (DefaultTolerationSeconds); "brief" asks for 1 s, the
+    # way users ask for fast failover, and "tolerant" stays for ever.
+    brief = [{**unreachable_key, "tolerationSeconds": 1}]
+    for name, tolerations in (("brief", brief), ("tolerant", [unreachable_key])):
         create(
             apiserver,
             {
@@ -183,7 +186,7 @@ def test_a_silent_node_is_tainted_its_pods_evicted_and_it_recovers(apiserver: Ru
             "NodeStatusUnknown",
             "Kubelet stopped posting node status.",
         )
-        eventually(lambda: evicted("plain"), what="the untolerating pod's eviction")
+        eventually(lambda: evicted("brief"), what="the briefly tolerating pod's eviction")
         assert not evicted("tolerant")
 
         post_ready(apiserver, "n1")
