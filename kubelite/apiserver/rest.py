@@ -22,8 +22,19 @@ from kubelite.apiserver.resource import ApiResource
 from kubelite.apiserver.validation import FIELD_VALIDATION
 from kubelite.apiserver.watch import WatchStream, params
 
-# Resources whose DELETE answers with the deleted object rather than a Status.
-_RETURN_DELETED_OBJECT = {("", "pods"), ("", "namespaces"), ("", "services")}
+# Resources whose DELETE answers with the deleted object rather than a Status: those whose upstream store
+# sets ReturnDeletedObject, which is what the official clients decode the answer as.
+_RETURN_DELETED_OBJECT = {
+    ("", "pods"),
+    ("", "namespaces"),
+    ("", "services"),
+    ("", "serviceaccounts"),
+    ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"),
+    ("", "resourcequotas"),
+    ("", "podtemplates"),
+    ("storage.k8s.io", "storageclasses"),
+}
 
 
 def wants_table(accept: str) -> bool:
