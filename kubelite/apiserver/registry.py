@@ -12,7 +12,6 @@ per-kind validation (kubelite.api.validation) and the compare-and-swap write.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import orjson
 
 from kubelite.api import defaults, validation
+from kubelite.api.patch.values import json_copy
 from kubelite.apiserver import apiwarnings, errors, objectmeta
 from kubelite.apiserver.errors import Cause
 from kubelite.apiserver.resource import ApiResource
@@ -159,7 +159,7 @@ class Registry:
             obj = manage(None, obj)
         generated = not obj["metadata"].get("name") and bool(obj["metadata"].get("generateName"))
         for _attempt in range(_GENERATE_NAME_RETRIES if generated else 1):
-            candidate = copy.deepcopy(obj) if generated else obj
+            candidate = json_copy(obj) if generated else obj
             meta = candidate["metadata"]
             if generated:
                 meta["name"] = objectmeta.generate_name(meta["generateName"])
@@ -210,14 +210,14 @@ class Registry:
     def _merge(self, subresource: str, desired: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
         """The object to store for a write through `subresource` ("" = the main resource)."""
         if subresource == "status":
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             if "status" in desired:
                 new["status"] = desired["status"]
             else:
                 new.pop("status", None)
             return new
         if subresource == "finalize":  # namespaces: only spec.finalizers move
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             new.setdefault("spec", {})["finalizers"] = (desired.get("spec") or {}).get("finalizers") or []
             return new
         new = desired
@@ -254,7 +254,7 @@ class Registry:
         for _attempt in range(_CONFLICT_RETRIES):
             current, kv = await self.get(namespace, name)
             defaults.default(current)
-            desired = transform(copy.deepcopy(current))
+            desired = transform(json_copy(current))
             wanted_rv = (desired.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and str(wanted_rv) != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(self.resource.ref, name, errors.MODIFIED)

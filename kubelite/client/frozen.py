@@ -41,8 +41,20 @@ class FrozenList(list[Any]):
         return [thaw(v) for v in self]
 
 
+# Decoded JSON is almost all plain dicts, lists and scalars: exact type checks first, as an informer freezes
+# every object it receives, and isinstance against the Mapping ABC is slow.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Any:
     """A read-only deep copy of a decoded JSON value."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return FrozenDict({str(k): freeze(v) for k, v in value.items()})
+    if kind is list:
+        return FrozenList([freeze(v) for v in value])
     if isinstance(value, FrozenDict | FrozenList):
         return value
     if isinstance(value, Mapping):
@@ -54,6 +66,12 @@ def freeze(value: Any) -> Any:
 
 def thaw(value: Any) -> Any:
     """A mutable deep copy (dicts and lists) of a frozen or plain JSON value."""
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, dict):  # FrozenDict too, without the Mapping ABC's slower check
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [thaw(v) for v in value]
     if isinstance(value, Mapping):
         return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -17,7 +17,6 @@ hand-over through the last-applied-configuration annotation.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from kubelite.api.patch.apply import APPLY, UPDATE, ManagedSet, ManagerId, Manag
 from kubelite.api.patch.errors import PatchError, bad_request
 from kubelite.api.patch.fieldpath import FieldSet
 from kubelite.api.patch.meta import PatchSchema
-from kubelite.api.patch.values import json_equal
+from kubelite.api.patch.values import json_copy, json_equal
 
 LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_UPDATE_MANAGERS: Final = 10
@@ -115,7 +114,7 @@ def _update(
     ignored: FieldSet,
     stamp: str,
 ) -> dict[str, Any]:
-    result = copy.deepcopy(new)
+    result = json_copy(new)
     requested = result.setdefault("metadata", {}).pop("managedFields", None)
     live = _untracked(old)
     managed = _live_or_requested(old, requested, from_subresource=bool(subresource))
@@ -135,7 +134,7 @@ def _update(
     except PatchError:
         # Upstream never fails a write over bookkeeping: the previous managedFields stay.
         if old is not None and "managedFields" in old.get("metadata", {}):
-            result["metadata"]["managedFields"] = copy.deepcopy(old["metadata"]["managedFields"])
+            result["metadata"]["managedFields"] = json_copy(old["metadata"]["managedFields"])
         return result
     times = dict(managed.times)
     if gained:
@@ -197,7 +196,7 @@ def _apply(
             raise (conflicts if allowed is None else conflicts.without(allowed)).error() from None
         merged, sets = run(True)
     changed = not json_equal(merged, live)
-    result = merged if changed else copy.deepcopy(live)
+    result = merged if changed else json_copy(live)
     times = dict(managed.times)
     if changed or applier not in times:
         times[applier] = stamp
@@ -229,7 +228,7 @@ def _refresh_last_applied(obj: dict[str, Any], config: dict[str, Any]) -> None:
     annotations = obj.get("metadata", {}).get("annotations") or {}
     if not annotations.get(LAST_APPLIED):
         return
-    applied = copy.deepcopy(config)
+    applied = json_copy(config)
     (applied.get("metadata", {}).get("annotations") or {}).pop(LAST_APPLIED, None)
     annotations[LAST_APPLIED] = go_json(applied) + "\n"
     if sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items()) > _ANNOTATIONS_LIMIT:

@@ -10,6 +10,7 @@ by the elements; `{}` marks a member with nothing under it and `".": {}` a membe
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -85,6 +86,7 @@ def _value_string(item: Any) -> str:
     return go_repr(item)
 
 
+@functools.lru_cache(maxsize=4096)  # every write sorts the same few hundred elements again
 def _element_order(element: PathElement) -> tuple[Any, ...]:
     """Upstream's element order: fields, then keys, then values, then indices, each by content."""
     if element.kind == "f":
@@ -129,7 +131,8 @@ def excluding(fields: FieldSet, ignored: FieldSet) -> FieldSet:
     """`fields` without any path at or under one of `ignored`."""
     if not ignored:
         return fields
-    return frozenset(path for path in fields if not any(path[: len(stop)] == stop for stop in ignored))
+    depths = {len(stop) for stop in ignored}
+    return frozenset(path for path in fields if not any(path[:depth] in ignored for depth in depths))
 
 
 class _Node:
@@ -151,9 +154,12 @@ def to_fields_v1(fields: Iterable[Path]) -> dict[str, Any]:
 
 
 def _emit(node: _Node, *, include_self: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {".": {}} if include_self and node.children else {}
-    for element in sorted(node.children, key=_element_order):
-        child = node.children[element]
+    children = node.children
+    if not children:
+        return {}
+    out: dict[str, Any] = {".": {}} if include_self else {}
+    for element in sorted(children, key=_element_order) if len(children) > 1 else children:
+        child = children[element]
         out[element.encoded()] = _emit(child, include_self=child.member)
     return out
 

@@ -14,14 +14,13 @@ untyped data: maps granular, lists atomic.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Final, NamedTuple
 
 from kubelite.api.patch import fieldpath
 from kubelite.api.patch.errors import PatchError, go_quote
 from kubelite.api.patch.fieldpath import FieldSet, Path, PathElement
 from kubelite.api.patch.meta import PatchSchema
-from kubelite.api.patch.values import json_equal
+from kubelite.api.patch.values import json_copy, json_equal
 
 
 class _Missing:
@@ -77,16 +76,19 @@ def _items(schema: PatchSchema | None) -> PatchSchema | None:
 def _item_element(item: Any, schema: PatchSchema | None, path: Path, index: int) -> PathElement:
     """The path element naming `item` in the granular list at `path`."""
     kind, keys = _list_kind(schema)
-    where = f"{fieldpath.path_string(path)}: element {index}: "
+
+    def where() -> str:  # only for errors: spelling the path is most of this function's cost otherwise
+        return f"{fieldpath.path_string(path)}: element {index}: "
+
     if kind == "set":
         if isinstance(item, dict | list):
             shape = "map" if isinstance(item, dict) else "list"
-            raise PatchError(where + f"associative list without keys has an element that's a {shape} type")
+            raise PatchError(where() + f"associative list without keys has an element that's a {shape} type")
         return fieldpath.value(item)
     if item is None:
-        raise PatchError(where + "associative list with keys may not have a null element")
+        raise PatchError(where() + "associative list with keys may not have a null element")
     if not isinstance(item, dict):
-        raise PatchError(where + "associative list with keys may not have non-map elements")
+        raise PatchError(where() + "associative list with keys may not have non-map elements")
     values = {}
     for name in keys:
         if name in item:
@@ -99,7 +101,7 @@ def _item_element(item: Any, schema: PatchSchema | None, path: Path, index: int)
     if not values:
         quoted = "[" + " ".join(go_quote(name) for name in keys) + "]"
         raise PatchError(
-            f"{where}associative list with keys has an element that omits all key fields "
+            f"{where()}associative list with keys has an element that omits all key fields "
             f"{quoted} (and doesn't have default values for any key fields)"
         )
     return fieldpath.key(values)
@@ -150,11 +152,17 @@ def with_named_fields(fields: FieldSet, schema: PatchSchema | None) -> FieldSet:
 
 
 def _is_leaf(old: Any, new: Any, schema: PatchSchema | None) -> bool:
-    present = [v for v in (old, new) if not isinstance(v, _Missing)]
-    if all(isinstance(v, dict) for v in present):
-        return (schema is not None and schema.map_type == "atomic") or not any(present)
-    if all(isinstance(v, list) for v in present):
-        return _list_kind(schema)[0] == "atomic" or not any(present)
+    """Whether the walks stop here: scalars, mixed types, atomic or empty maps and lists."""
+    if old is _MISSING:
+        if new is _MISSING:
+            return True
+        old = new
+    elif new is _MISSING:
+        new = old
+    if isinstance(old, dict) and isinstance(new, dict):
+        return not (old or new) or (schema is not None and schema.map_type == "atomic")
+    if isinstance(old, list) and isinstance(new, list):
+        return not (old or new) or _list_kind(schema)[0] == "atomic"
     return True
 
 
@@ -164,7 +172,28 @@ def compare(old: Any, new: Any, schema: PatchSchema | None) -> Comparison:
     modified: set[Path] = set()
     removed: set[Path] = set()
 
+    def walk_added(right: Any, schema: PatchSchema | None, path: Path) -> None:
+        """walk(_MISSING, right, ...) without the comparisons: all of a create is new."""
+        if _is_leaf(_MISSING, right, schema):
+            added.add(path)
+            return
+        if isinstance(right, dict):
+            for name, child in right.items():
+                walk_added(child, _child(schema, name), (*path, fieldpath.field(name)))
+        else:
+            for element, items in _group(right, schema, path).items():
+                item_path = (*path, element)
+                if len(items) == 1:
+                    walk_added(items[0], _items(schema), item_path)
+                else:
+                    added.add(item_path)
+        if path:
+            added.add(path)
+
     def walk(left: Any, right: Any, schema: PatchSchema | None, path: Path) -> None:
+        if left is _MISSING and right is not _MISSING:
+            walk_added(right, schema, path)
+            return
         if _is_leaf(left, right, schema):
             if isinstance(left, _Missing):
                 added.add(path)
@@ -237,13 +266,13 @@ def merge(live: Any, config: Any, schema: PatchSchema | None) -> Any:
 
 def _merge(live: Any, config: Any, schema: PatchSchema | None, path: Path) -> Any:
     if isinstance(config, _Missing):
-        return copy.deepcopy(live)
+        return json_copy(live)
     if config is None:
         # null sets nothing inside a granular map or list: the live items stay (until pruned); anything
         # else is cleared, as the typed object it is stored through drops nulls.
-        return _MISSING if _is_leaf(live, _MISSING, schema) else copy.deepcopy(live)
+        return _MISSING if _is_leaf(live, _MISSING, schema) else json_copy(live)
     if _is_leaf(live, config, schema):
-        return copy.deepcopy(config)
+        return json_copy(config)
     if isinstance(config, dict):
         lives = _as_dict(live)
         out = {}

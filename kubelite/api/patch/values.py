@@ -1,4 +1,4 @@
-"""Equality of decoded JSON values as Go sees them, shared by every patch algorithm.
+"""Equality and copying of decoded JSON values as Go sees them, shared by every patch algorithm.
 
 Python says `True == 1` and `hash(True) == hash(1)`; a Go interface{} holding a bool never equals one
 holding a number, while numbers compare by value whether they arrived as 1 or 1.0. Merge keys,
@@ -7,7 +7,10 @@ primitive sets and "did this field change" all need the Go answer.
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 
 def _kind(value: Any) -> str:
@@ -52,3 +55,20 @@ def identity(value: Any) -> tuple[str, Any]:
 
 def contains(values: list[Any], value: Any) -> bool:
     return any(json_equal(candidate, value) for candidate in values)
+
+
+def json_copy(value: T) -> T:
+    """A deep copy of a decoded JSON value, several times cheaper than copy.deepcopy on the API server's
+    hot paths; anything but plain dicts, lists and scalars goes through copy.deepcopy."""
+    return cast(T, _copied(value))
+
+
+def _copied(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)

@@ -20,7 +20,7 @@ from typing import Any
 
 from kubelite.api.schema import causes as c
 from kubelite.api.schema.causes import Cause
-from kubelite.api.schema.dsl import GVK, Array, Free, MapOf, Node, Scalar, Struct, kind_schema
+from kubelite.api.schema.dsl import GVK, Array, MapOf, Node, Scalar, Struct, kind_schema
 
 SemanticValidator = Callable[[dict[str, Any]], list[Cause]]
 
@@ -76,12 +76,14 @@ def _check(value: Any, node: Node, path: str, found: list[Cause], check_required
     if value is None:  # null decodes to the zero value upstream: never a type error
         return
     node = node.resolved()
-    if isinstance(node, Free):
-        return
     if isinstance(node, Scalar):
+        if node.type == "string" and not node.format and isinstance(value, str):
+            return  # the common case, without a call
         cause = _check_scalar(value, node, path)
         if cause is not None:
             found.append(cause)
+    elif isinstance(node, Struct):
+        _check_struct(value, node, path, found, check_required)
     elif isinstance(node, Array):
         if not isinstance(value, list):
             found.append(c.type_invalid(path, "array", value))
@@ -94,24 +96,33 @@ def _check(value: Any, node: Node, path: str, found: list[Cause], check_required
             return
         for key, item in value.items():
             _check(item, node.values, f"{path}[{key}]", found, check_required)
-    elif isinstance(node, Struct):
-        _check_struct(value, node, path, found, check_required)
 
 
 def _check_struct(value: Any, node: Struct, path: str, found: list[Cause], check_required: bool) -> None:
     if not isinstance(value, dict):
         found.append(c.type_invalid(path, "object", value))
         return
+    fields = node.fields
+    prefix = f"{path}." if path else ""  # c.join, once per struct rather than once per field
     for name, item in value.items():
-        field = node.fields.get(name)
+        field = fields.get(name)
         if field is None:
-            found.append(c.unknown_field(c.join(path, name)))
-        else:
-            _check(item, field, c.join(path, name), found, check_required)
+            found.append(c.unknown_field(prefix + name))
+        elif item is not None:
+            _check(item, field, prefix + name, found, check_required)
     if check_required:
-        found.extend(
-            c.required(c.join(path, name)) for name in node.required_fields if value.get(name) is None
-        )
+        found.extend(c.required(prefix + name) for name in _required(node) if value.get(name) is None)
+
+
+# Struct.required_fields per struct: schemas are built once at import, and this runs on every write.
+_REQUIRED: dict[Struct, tuple[str, ...]] = {}
+
+
+def _required(node: Struct) -> tuple[str, ...]:
+    names = _REQUIRED.get(node)
+    if names is None:
+        names = _REQUIRED[node] = tuple(node.required_fields)
+    return names
 
 
 def _check_scalar(value: Any, node: Scalar, path: str) -> Cause | None:
