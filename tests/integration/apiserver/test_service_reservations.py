@@ -101,7 +101,8 @@ async def test_repair_reserves_what_services_use_and_drops_leftovers(store: Stor
     ip, port = created["spec"]["clusterIP"], created["spec"]["ports"][0]["nodePort"]
     await store.delete(allocator.ip_reservations.prefix + ip)  # as if written before reservations existed
     leftover = {"namespace": "default", "name": "crashed", "uid": "u-crashed", "reservedAt": 0}
-    await store.create(allocator.port_reservations.prefix + "30050", orjson.dumps(leftover))
+    leftover_port = 30050 if port != 30050 else 30051  # any port but the one "kept" was given at random
+    await store.create(allocator.port_reservations.prefix + str(leftover_port), orjson.dumps(leftover))
 
     await bootstrap.repair_reservations(registry, allocator)
     assert await allocator.ip_reservations.taken() == {ip}
