@@ -1,5 +1,6 @@
 """Everything a request handler needs, built once per server: store, resource registries, the request
-chain, metrics and the knobs handlers read."""
+chain, metrics, the knobs handlers read and the in-memory caches admission reads namespaces and service
+accounts from."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from kubelite.apiserver import errors, strategies
 from kubelite.apiserver.chain import Chain
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.metrics import ApiMetrics
+from kubelite.apiserver.nscache import PrefixCache, WriteThroughStore
 from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.requestinfo import RequestInfo
 from kubelite.apiserver.resource import ApiResource
 from kubelite.apiserver.services.allocator import ServiceAllocator
 from kubelite.apiserver.services.ranges import IPRange, PortRange
 from kubelite.apiserver.services.strategy import ServiceStrategy
-from kubelite.store import NotFound, Store
+from kubelite.store import Store
+
+# Looked up on nearly every request by admission, so served from memory.
+_CACHED = {("", "v1", "namespaces"), ("", "v1", "serviceaccounts")}
 
 
 @dataclass
@@ -33,6 +38,7 @@ class ServerContext:
     node_ports: PortRange = field(default_factory=lambda: PortRange.parse("30000-32767"))
     discovery: Discovery = field(init=False)
     _registries: dict[tuple[str, str, str], Registry] = field(init=False, default_factory=dict)
+    _caches: dict[str, PrefixCache] = field(init=False, default_factory=dict)  # by core/v1 plural
 
     def __post_init__(self) -> None:
         self.discovery = Discovery(self.resources)
@@ -40,9 +46,21 @@ class ServerContext:
             strategy = strategies.for_resource(r.group, r.plural)
             if (r.group, r.plural) == ("", "services"):
                 strategy = ServiceStrategy(ServiceAllocator(self.store, r, self.service_ips, self.node_ports))
-            self._registries[(r.group, r.version, r.plural)] = Registry(
-                self.store, r, strategy, validate=self.validate
-            )
+            store: Store = self.store
+            if (r.group, r.version, r.plural) in _CACHED:
+                cache = self._caches[r.plural] = PrefixCache(self.store, r.storage_prefix)
+                store = WriteThroughStore(self.store, cache)
+            registry = Registry(store, r, strategy, validate=self.validate)
+            self._registries[(r.group, r.version, r.plural)] = registry
+
+    async def start_caches(self) -> None:
+        """Fill the caches (they are synced on return) and start following the store."""
+        for cache in self._caches.values():
+            await cache.start()
+
+    async def stop_caches(self) -> None:
+        for cache in self._caches.values():
+            await cache.stop()
 
     def registry(self, group: str, version: str, plural: str) -> Registry | None:
         return self._registries.get((group, version, plural))
@@ -63,12 +81,11 @@ class ServerContext:
         return await self._lookup("serviceaccounts", namespace, name)
 
     async def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
-        """A core/v1 object straight from the store; None if it (or its resource) does not exist."""
+        """A core/v1 object from the cache (which reads the store on a miss); None if it (or its resource)
+        does not exist. Decoded per call, so callers may keep or change what they get."""
         registry = self.registry("", "v1", plural)
-        if registry is None:
+        cache = self._caches.get(plural)
+        if registry is None or cache is None:
             return None
-        try:
-            kv = await self.store.get(registry.resource.key(namespace, name))
-        except NotFound:
-            return None
-        return registry.decode(kv)
+        kv = await cache.get(registry.resource.key(namespace, name))
+        return None if kv is None else registry.decode(kv)

@@ -99,6 +99,7 @@ class ApiServer:
                 transport.abort()
             await asyncio.sleep(0)
         finally:
+            await self.context.stop_caches()
             await self.store.close()
             self._stopped.set()
 
@@ -212,6 +213,7 @@ async def run(
         store = await open_store(config.endpoint)
     except Unavailable as exc:
         raise StartupError(str(exc)) from exc
+    ctx: ServerContext | None = None
     try:
         chain = Chain(
             authenticators=[StaticTokenAuthenticator({token: ADMIN})],
@@ -232,6 +234,10 @@ async def run(
         chain.admission.append(podadmission.ServiceAccountAdmission(ctx.lookup_service_account))
         chain.admission.append(podadmission.DefaultTolerationSeconds())
         try:
+            await ctx.start_caches()  # synced before anything is served
+        except StoreError as exc:
+            raise StartupError(f"cannot read the namespaces and service accounts: {exc}") from exc
+        try:
             await _bootstrap_namespaces(ctx)
         except errors.ApiError as exc:
             raise StartupError(f"cannot create the system namespaces: {exc.message}") from exc
@@ -240,6 +246,8 @@ async def run(
         port = _bound_port(runner) or config.port
         await _bootstrap_kubernetes_service(ctx, config, port)
     except BaseException:
+        if ctx is not None:
+            await ctx.stop_caches()
         await store.close()
         raise
     url = f"https://{_client_host(config)}:{port}"
