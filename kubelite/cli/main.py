@@ -11,6 +11,7 @@ import click
 
 from kubelite import __version__
 from kubelite.cli.agent import AgentOptions, run_agent
+from kubelite.cli.image import image
 from kubelite.cli.server import ServerConfig, run_server
 
 KUBERNETES_VERSION = "v1.32.4"
@@ -78,6 +79,9 @@ def server(**options: object) -> None:
 def agent(**options: object) -> None:
     """Join a cluster as node(s)."""
     sys.exit(asyncio.run(run_agent(AgentOptions(**options))))  # type: ignore[arg-type]
+
+
+cli.add_command(image)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Container images for the node agent: references, registry pulls, the content store, layer unpacking."""
