@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from kubelite.api.schema import kind_schema
 from kubelite.api.schema.validate import validate
-from tests.support.examples import EXAMPLES
+from tests.support.examples import EXAMPLES, example_documents
 
 # Examples that upstream refuses too, with the problem it reports.
 BROKEN = {
@@ -30,17 +29,11 @@ BROKEN = {
 
 
 def _core_documents() -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
-        try:
-            documents = list(yaml.safe_load_all(path.read_text()))
-        except yaml.YAMLError:
-            continue  # SOURCE.md: three files are deliberately not YAML
-        for index, document in enumerate(documents):
-            if isinstance(document, dict) and document.get("apiVersion") == "v1":
-                if kind_schema("", "v1", str(document.get("kind"))) is not None:
-                    found.append((f"{path.relative_to(EXAMPLES)}#{index}", document))
-    return found
+    return [
+        (d.where, d.document)
+        for d in example_documents()
+        if (d.group, d.version) == ("", "v1") and kind_schema("", "v1", d.kind) is not None
+    ]
 
 
 DOCUMENTS = _core_documents() if EXAMPLES.is_dir() else []

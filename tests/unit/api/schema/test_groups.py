@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from kubelite.api.patch.strategic import strategic_merge_patch
 from kubelite.api.schema import definition, kind_schema, kinds
 from kubelite.api.schema.dsl import Array, Node, Ref, Scalar, Struct, definitions
 from kubelite.api.schema.validate import validate
-from tests.support.examples import EXAMPLES
+from tests.support.examples import EXAMPLES, example_documents
 
 GROUP_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("apps", "v1"): (
@@ -387,23 +386,10 @@ def test_structural_problems_are_found(
 # ---- upstream's documentation examples ----
 
 
-
 def _example_documents() -> list[tuple[str, dict[str, Any]]]:
     """(path#index, document) of every example manifest whose kind is one of these groups'."""
     wanted = set(ALL_GVKS)
-    found = []
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
-        try:
-            documents = list(yaml.safe_load_all(path.read_text()))
-        except yaml.YAMLError:
-            continue  # three examples are deliberately not YAML
-        for index, document in enumerate(documents):
-            if not isinstance(document, dict):
-                continue
-            group, _, version = str(document.get("apiVersion", "")).rpartition("/")
-            if (group, version, document.get("kind")) in wanted:
-                found.append((f"{path.relative_to(EXAMPLES)}#{index}", document))
-    return found
+    return [(d.where, d.document) for d in example_documents() if (d.group, d.version, d.kind) in wanted]
 
 
 EXAMPLE_DOCUMENTS = _example_documents() if EXAMPLES.is_dir() else []

@@ -9,12 +9,11 @@ import copy
 from typing import Any
 
 import pytest
-import yaml
 
 from kubelite.api import defaults, resources, validation
 from kubelite.api.schema import kind_schema
 from kubelite.api.schema.validate import validate as structural
-from tests.support.examples import EXAMPLES
+from tests.support.examples import EXAMPLES, example_documents
 
 UID = "0f2a3c4e-1111-2222-3333-444455556666"
 
@@ -54,20 +53,11 @@ BROKEN = {
 
 
 def _served_documents() -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
-        try:
-            documents = list(yaml.safe_load_all(path.read_text()))
-        except yaml.YAMLError:
-            continue  # SOURCE.md: three files are deliberately not YAML
-        for index, document in enumerate(documents):
-            if not isinstance(document, dict):
-                continue
-            group, _, version = str(document.get("apiVersion") or "").rpartition("/")
-            kind = str(document.get("kind") or "")
-            if kind_schema(group, version, kind) and resources.for_kind(group, version, kind):
-                found.append((f"{path.relative_to(EXAMPLES)}#{index}", document))
-    return found
+    return [
+        (d.where, d.document)
+        for d in example_documents()
+        if kind_schema(d.group, d.version, d.kind) and resources.for_kind(d.group, d.version, d.kind)
+    ]
 
 
 DOCUMENTS = _served_documents() if EXAMPLES.is_dir() else []
