@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelite.agent.fakepods import FakePods, PodTiming
+from kubelite.api.version import KUBELET_VERSION
 from kubelite.client import errors, kubeconfig, paths
 from kubelite.client.informer import InformerFactory
 from kubelite.client.leaderelection import micro_time
@@ -32,7 +33,6 @@ LEASES = paths.resource("coordination.k8s.io", "v1", "leases")
 LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION = 40  # seconds; the node lifecycle controller's grace period
 STATUS_REPORT_INTERVAL = 300.0  # a kubelet re-posts unchanged node status this often
-KUBELET_VERSION = "v1.32.4-kubelite"
 DEFAULT_CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 
 

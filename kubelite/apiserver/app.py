@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kubelite.api.version import GIT_VERSION, MAJOR, MINOR
 from kubelite.apiserver import apiwarnings, bodies, errors, openapi, requestinfo
 from kubelite.apiserver.chain import Attributes, UserInfo
 from kubelite.apiserver.context import ServerContext
@@ -24,8 +25,6 @@ from kubelite.apiserver.rest import RestHandler
 
 log = logging.getLogger(__name__)
 
-KUBERNETES_VERSION = (1, 32, 4)
-GIT_VERSION = f"v{KUBERNETES_VERSION[0]}.{KUBERNETES_VERSION[1]}.{KUBERNETES_VERSION[2]}+kubelite"
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 CTX_KEY: web.AppKey[ServerContext] = web.AppKey("ctx", ServerContext)
 USER_KEY: web.RequestKey[UserInfo] = web.RequestKey("user", UserInfo)
@@ -84,10 +83,9 @@ def _from_http(exc: web.HTTPException) -> errors.ApiError:
 
 
 def _version_body() -> dict[str, Any]:
-    major, minor, _patch = KUBERNETES_VERSION
     return {
-        "major": str(major),
-        "minor": str(minor),
+        "major": str(MAJOR),
+        "minor": str(MINOR),
         "gitVersion": GIT_VERSION,
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",

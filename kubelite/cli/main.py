@@ -10,11 +10,10 @@ from pathlib import Path
 import click
 
 from kubelite import __version__
+from kubelite.api.version import KUBERNETES_VERSION
 from kubelite.cli.agent import AgentOptions, run_agent
 from kubelite.cli.image import image
 from kubelite.cli.server import ServerConfig, run_server
-
-KUBERNETES_VERSION = "v1.32.4"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
