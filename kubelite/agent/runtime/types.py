@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +130,8 @@ class Runtime(Protocol):
         ...
 
     def exec_command(
-        self, container_id: str, argv: list[str], *, tty: bool, env: dict[str, str]
-    ) -> list[str]:
+        self, container_id: str, argv: builtins.list[str], *, tty: bool, env: dict[str, str]
+    ) -> builtins.list[str]:
         """The host command line that runs argv inside the container (for exec streams and probes)."""
         ...
 
