@@ -158,7 +158,18 @@ RESOURCES: tuple[Resource, ...] = (
         subresources=(_status("ResourceQuota"),),
     ),
     Resource("", "v1", "Secret", "secrets", "secret", True),
-    Resource("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, short_names=("sa",)),
+    Resource(
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        "serviceaccount",
+        True,
+        short_names=("sa",),
+        subresources=(
+            Subresource("token", "TokenRequest", ("create",), group="authentication.k8s.io", version="v1"),
+        ),
+    ),
     Resource(
         "",
         "v1",

@@ -2,8 +2,8 @@
 
 Each stage is a list of pluggable steps. Authenticators are tried in order until one recognises the
 credentials; every authorizer must allow; admission plugins run in order on writes and may change the object
-or reject it (by raising an ApiError). Today: one static bearer-token authenticator and an allow-all
-authorizer for authenticated users; service-account tokens, node credentials and RBAC slot in later.
+or reject it (by raising an ApiError). Today: the static admin token, service-account tokens (tokenauth.py)
+and an allow-all authorizer for authenticated users; node credentials and RBAC slot in later.
 """
 
 from __future__ import annotations

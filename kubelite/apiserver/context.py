@@ -4,6 +4,7 @@ accounts from."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from kubelite.apiserver.nscache import PrefixCache, WriteThroughStore
 from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.requestinfo import RequestInfo
 from kubelite.apiserver.resource import ApiResource
+from kubelite.apiserver.serviceaccounttoken import TokenSigner
 from kubelite.apiserver.services.allocator import ServiceAllocator
 from kubelite.apiserver.services.ranges import IPRange, PortRange
 from kubelite.apiserver.services.strategy import ServiceStrategy
@@ -36,6 +38,8 @@ class ServerContext:
     validate: Validate | None = None
     service_ips: IPRange = field(default_factory=lambda: IPRange.parse("10.43.0.0/16"))
     node_ports: PortRange = field(default_factory=lambda: PortRange.parse("30000-32767"))
+    kubelet_client: ssl.SSLContext | None = None  # TLS to node agents; None: no client certificate
+    token_signer: TokenSigner | None = None  # service-account tokens; None: TokenRequest is not served
     discovery: Discovery = field(init=False)
     _registries: dict[tuple[str, str, str], Registry] = field(init=False, default_factory=dict)
     _caches: dict[str, PrefixCache] = field(init=False, default_factory=dict)  # by core/v1 plural

@@ -21,11 +21,13 @@ from kubelite.apiserver.context import ServerContext
 from kubelite.apiserver.metrics import ApiMetrics
 from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.resource import ApiResource
+from kubelite.apiserver.serviceaccounttoken import TokenSigner, ensure_signing_key
 from kubelite.apiserver.services import bootstrap
 from kubelite.apiserver.services.ranges import IPRange, PortRange
 from kubelite.apiserver.services.strategy import ServiceStrategy
 from kubelite.apiserver.strategies import IMMORTAL_NAMESPACES
 from kubelite.apiserver.table import load_resources
+from kubelite.apiserver.tokenauth import ServiceAccountTokenAuthenticator
 from kubelite.store import Store, StoreError, Unavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -186,6 +188,15 @@ def _prepare_files(config: ApiServerConfig) -> tuple[tls.TLSFiles, str]:
     return files, token
 
 
+def _token_signer(config: ApiServerConfig) -> TokenSigner:
+    """The service-account token key, next to the TLS files (created on the first start)."""
+    path = config.data_dir / "server" / "tls" / "service-account.key"
+    try:
+        return TokenSigner(ensure_signing_key(path))
+    except (OSError, ValueError) as exc:
+        raise StartupError(f"cannot prepare the service-account key {path}: {exc}") from exc
+
+
 async def _serve(ctx: ServerContext, config: ApiServerConfig, files: tls.TLSFiles) -> web.AppRunner:
     runner = web.AppRunner(build_app(ctx), access_log=None, shutdown_timeout=config.shutdown_timeout)
     await runner.setup()
@@ -209,6 +220,7 @@ async def run(
     """Open the store, prepare credentials and serve. The caller owns the handle and must `stop()` it.
     Raises StartupError, with a message fit for the user, when any of that is impossible."""
     files, token = _prepare_files(config)
+    signer = _token_signer(config)
     try:
         store = await open_store(config.endpoint)
     except Unavailable as exc:
@@ -229,7 +241,10 @@ async def run(
             validate=validate,
             service_ips=IPRange.parse(config.service_cidr),
             node_ports=PortRange.parse(config.service_node_port_range),
+            kubelet_client=tls.kubelet_client_context(files),
+            token_signer=signer,
         )
+        chain.authenticators.append(ServiceAccountTokenAuthenticator(signer, ctx))
         chain.admission.append(admission.NamespaceLifecycle(ctx.lookup_namespace))
         chain.admission.append(podadmission.ServiceAccountAdmission(ctx.lookup_service_account))
         chain.admission.append(podadmission.DefaultTolerationSeconds())

@@ -1,5 +1,6 @@
 """Subresources: the generic `status`, namespaces' `finalize`, and a registry for the ones other parts of
-kubelite serve (pods/binding, pods/eviction, pods/log, pods/exec, deployments/scale, ...).
+kubelite serve (pods/binding, pods/eviction, pods/log, pods/exec, deployments/scale,
+serviceaccounts/token, ...).
 
 `status` writes change only .status; the main resource's writes never do (registry.py). A handler registered
 here receives the request after authentication and authorization, like every other request. Resources that
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from kubelite.apiserver import binding, errors, eviction, scale, streaming
+from kubelite.apiserver import binding, errors, eviction, scale, streaming, tokenrequest
 from kubelite.apiserver.chain import UserInfo
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.requestinfo import RequestInfo
@@ -89,3 +90,4 @@ for _stream in ("exec", "attach", "portforward"):
     register("", "pods", _stream, streaming.pod_stream)
 register("", "nodes", "proxy", streaming.node_proxy)
 register("", "services", "proxy", streaming.service_proxy)
+register("", "serviceaccounts", "token", tokenrequest.create_token)

@@ -198,3 +198,55 @@ def serving_names(
     ]
     names += list(extra)
     return list(dict.fromkeys(names))
+
+
+def _new_kubelet_client(files: TLSFiles, cert_path: Path, key_path: Path) -> None:
+    ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{files.ca_key} is not an EC private key")
+    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver-kubelet-client"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + _SERVING_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_private(key_path, _key_pem(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def kubelet_client_context(files: TLSFiles) -> ssl.SSLContext:
+    """The client side of the API server's connections to node agents: a certificate for
+    CN=kube-apiserver-kubelet-client, O=system:masters from the cluster CA (issued next to it once, renewed
+    with the serving certificate's rule). Agents' self-signed serving certificates are not verified, as
+    upstream does without --kubelet-certificate-authority."""
+    cert_path, key_path = (
+        files.ca_cert.with_name("kubelet-client.crt"),
+        files.ca_key.with_name("kubelet-client.key"),
+    )
+    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    current = False
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        current = cert.issuer == ca.subject and cert.not_valid_after_utc - _now() > _RENEW_BEFORE
+    if not current:
+        _new_kubelet_client(files, cert_path, key_path)
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx

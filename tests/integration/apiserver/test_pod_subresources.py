@@ -196,7 +196,7 @@ def test_kubectl_drain_evicts_the_pods_of_a_node(server: RunningServer, core: An
     assert core.read_node("n1").spec.unschedulable is True
 
 
-def test_streams_without_a_node_agent_fail_at_once(server: RunningServer, core: Any) -> None:
+def test_streams_to_a_node_without_a_reachable_agent_fail_at_once(server: RunningServer, core: Any) -> None:
     core.create_namespaced_pod("default", _pod("idle"))
     assert server.kubectl("logs", "idle").stdout == ""  # no node yet: empty, as upstream
     unbound = server.kubectl("exec", "idle", "--", "ls", check=False, timeout=20)
@@ -206,18 +206,24 @@ def test_streams_without_a_node_agent_fail_at_once(server: RunningServer, core: 
     core.create_namespaced_pod_binding("idle", "default", _binding("idle", "n1"), _preload_content=False)
     _running(core, "idle")
     started = time.monotonic()
+    no_address = (
+        "Error from server (InternalError): Internal error occurred: "
+        "no preferred addresses found; known addresses: []"
+    )
     logs = server.kubectl("logs", "idle", check=False, timeout=20)
-    assert logs.stderr.strip() == (
-        "Error from server (ServiceUnavailable): no node agent is serving pod idle on node n1: "
-        "its logs are not available"
-    )
+    assert logs.stderr.strip() == no_address
     bound = server.kubectl("exec", "idle", "--", "ls", check=False, timeout=20)
-    assert (
-        bound.stderr.strip()
-        == "Error from server (ServiceUnavailable): no node agent is serving pod idle on node n1"
-    )
+    assert no_address in bound.stderr
+    # An address nothing listens on: a dial error, not a hang.
+    status = {
+        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": 1}},
+    }
+    core.patch_node_status("n1", {"status": status})
+    dialed = server.kubectl("logs", "idle", check=False, timeout=20)
+    assert "error dialing backend: https://127.0.0.1:1/containerLogs/default/idle/" in dialed.stderr
     forward = server.kubectl("port-forward", "pod/idle", "0:80", check=False, timeout=20)
-    assert forward.returncode == 1 and "no node agent is serving pod idle" in forward.stderr
+    assert forward.returncode == 1 and "error dialing backend" in forward.stderr
     proxied = server.kubectl("get", "--raw", "/api/v1/nodes/n1/proxy/metrics", check=False, timeout=20)
     assert (
         proxied.stderr.strip() == "Error from server (ServiceUnavailable): no node agent is serving node n1"

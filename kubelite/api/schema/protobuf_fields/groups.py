@@ -88,6 +88,12 @@ PACKAGES: dict[str, dict[str, str]] = {
         "SuccessPolicyRule": "succeededIndexes=1? succeededCount=2?",
         "UncountedTerminatedPods": "succeeded=1 failed=2",
     },
+    "io.k8s.api.authentication.v1.": {
+        "BoundObjectReference": "kind=1 apiVersion=2 name=3 uid=4",
+        "TokenRequest": "metadata=1 spec=2 status=3",
+        "TokenRequestSpec": "audiences=1 expirationSeconds=4? boundObjectRef=3",
+        "TokenRequestStatus": "token=1 expirationTimestamp=2",
+    },
     "io.k8s.api.coordination.v1.": {
         "Lease": "metadata=1 spec=2",
         "LeaseList": "metadata=1 items=2",
