@@ -101,11 +101,16 @@ class ContainerState:
 
 
 class ImageConfig(Protocol):
-    entrypoint: tuple[str, ...]
-    cmd: tuple[str, ...]
-    env: tuple[str, ...]
-    working_dir: str
-    user: str
+    @property
+    def entrypoint(self) -> tuple[str, ...]: ...
+    @property
+    def cmd(self) -> tuple[str, ...]: ...
+    @property
+    def env(self) -> tuple[str, ...]: ...
+    @property
+    def working_dir(self) -> str: ...
+    @property
+    def user(self) -> str: ...
 
 
 class Runtime(Protocol):
