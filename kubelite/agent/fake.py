@@ -12,7 +12,6 @@ fake node's kubelet stays on this machine.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,18 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from kubelite.agent.fakepods import FakePods, PodTiming
+from kubelite.agent.node import NODES, NodeLease, node_conditions, now
 from kubelite.api.version import KUBELET_VERSION
-from kubelite.client import errors, kubeconfig, paths
+from kubelite.client import errors, kubeconfig
 from kubelite.client.informer import InformerFactory
-from kubelite.client.leaderelection import micro_time
 from kubelite.client.rest import JSON, RestClient
 
 log = logging.getLogger(__name__)
 
-NODES = paths.resource("", "v1", "nodes")
-LEASES = paths.resource("coordination.k8s.io", "v1", "leases")
-LEASE_NAMESPACE = "kube-node-lease"
-LEASE_DURATION = 40  # seconds; the node lifecycle controller's grace period
 STATUS_REPORT_INTERVAL = 300.0  # a kubelet re-posts unchanged node status this often
 DEFAULT_CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 
@@ -51,10 +46,6 @@ class FakeAgentConfig:
     concurrency: int = 32  # requests in flight at once (node writes, lease renewals, pod status writes)
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_taint(text: str) -> dict[str, str]:
     """`key[=value]:Effect`, as `kubectl taint` spells it."""
     spec, colon, effect = text.rpartition(":")
@@ -70,7 +61,7 @@ class FakeAgent:
         self.config = config
         self.names = [f"{config.node_name_prefix}-{i}" for i in range(config.nodes)]
         self._limit = asyncio.Semaphore(config.concurrency)
-        self._lease_versions: dict[str, str] = {}
+        self._leases = {name: NodeLease(client, name) for name in self.names}
         self.informers = InformerFactory(client)
         self.pods = FakePods(
             client,
@@ -104,36 +95,10 @@ class FakeAgent:
         }
 
     def node_status(self, name: str) -> JSON:
-        now = _now()
-
-        def condition(kind: str, status: str, reason: str, message: str) -> JSON:
-            return {
-                "type": kind,
-                "status": status,
-                "reason": reason,
-                "message": message,
-                "lastHeartbeatTime": now,
-                "lastTransitionTime": now,
-            }
-
         return {
             "capacity": dict(self.config.capacity),
             "allocatable": dict(self.config.capacity),
-            "conditions": [
-                condition(
-                    "MemoryPressure",
-                    "False",
-                    "KubeletHasSufficientMemory",
-                    "kubelet has sufficient memory available",
-                ),
-                condition(
-                    "DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"
-                ),
-                condition(
-                    "PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"
-                ),
-                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-            ],
+            "conditions": node_conditions([], at=now()),
             "addresses": [
                 {"type": "InternalIP", "address": self.config.node_ip},
                 {"type": "Hostname", "address": name},
@@ -181,35 +146,8 @@ class FakeAgent:
     async def report_status(self, name: str) -> None:
         await self.client.patch(NODES, name, {"status": self.node_status(name)}, subresource="status")
 
-    def _lease(self, name: str, node: JSON | None) -> JSON:
-        meta: JSON = {"name": name, "namespace": LEASE_NAMESPACE}
-        if node is not None:
-            uid = node["metadata"]["uid"]
-            meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": uid}]
-        if name in self._lease_versions:
-            meta["resourceVersion"] = self._lease_versions[name]
-        now = micro_time(datetime.datetime.now(datetime.UTC))
-        spec = {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION, "renewTime": now}
-        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta, "spec": spec}
-
     async def _renew_lease(self, name: str, node: JSON | None = None) -> None:
-        try:
-            if name in self._lease_versions:
-                lease = await self.client.update(LEASES, self._lease(name, node))
-            else:
-                try:
-                    lease = await self.client.create(LEASES, self._lease(name, node))
-                except errors.AlreadyExists:
-                    current = await self.client.get(LEASES, name, namespace=LEASE_NAMESPACE)
-                    self._lease_versions[name] = current["metadata"]["resourceVersion"]
-                    lease = await self.client.update(LEASES, self._lease(name, node))
-        except (errors.Conflict, errors.NotFound):
-            self._lease_versions.pop(name, None)  # someone else wrote it: start over next round
-            return
-        except errors.ClientError as exc:
-            log.warning("fake node %s: cannot renew its lease: %s", name, exc)
-            return
-        self._lease_versions[name] = lease["metadata"]["resourceVersion"]
+        await self._leases[name].renew(node)
 
     async def _heartbeat(self) -> None:
         loop = asyncio.get_running_loop()
