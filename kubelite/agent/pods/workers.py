@@ -1,0 +1,179 @@
+"""The pod loop: watches this node's pods and keeps each one converged, one sync per pod at a time.
+
+A pod's key is queued on every watch event, when one of its containers changes state (the runtime is polled
+every `poll_seconds`, which only reads the monitors' files), when a probe's verdict changes, when a back-off
+or deadline ends, and every `resync_seconds`. On start, containers and sandboxes of pods still bound here are
+adopted as they are; whatever belongs to pods the API no longer has is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from kubelite.agent.network.types import PodNetwork
+from kubelite.agent.paths import NodePaths
+from kubelite.agent.pods.probes import ProbeKey, ProbeKind, ProbeResult, restart_message
+from kubelite.agent.pods.sync import PodSyncer
+from kubelite.agent.pods.types import JSON, Images, PodHelpers, PodOptions, Prober
+from kubelite.agent.runtime import cgroups
+from kubelite.agent.runtime.types import Runtime, Status
+from kubelite.agent.volumes.types import VolumeManager
+from kubelite.client import paths
+from kubelite.client.cache import Snapshot, object_key
+from kubelite.client.controller import Controller, RequeueAfter
+from kubelite.client.events import EventRecorder
+from kubelite.client.frozen import thaw
+from kubelite.client.informer import InformerFactory
+from kubelite.client.rest import RestClient
+
+log = logging.getLogger(__name__)
+
+PODS = paths.resource("", "v1", "pods")
+
+
+class PodWorkers:
+    def __init__(
+        self,
+        client: RestClient,
+        informers: InformerFactory,
+        *,
+        node_name: str,
+        paths: NodePaths,
+        runtime: Runtime,
+        network: PodNetwork,
+        volumes: VolumeManager,
+        images: Images,
+        prober: Prober,
+        recorder: EventRecorder,
+        options: PodOptions,
+        helpers: PodHelpers,
+    ) -> None:
+        self.paths = paths
+        self.runtime = runtime
+        self.network = network
+        self.volumes = volumes
+        self.options = options
+        self.syncer = PodSyncer(
+            client,
+            paths=paths,
+            runtime=runtime,
+            network=network,
+            volumes=volumes,
+            images=images,
+            prober=prober,
+            recorder=recorder,
+            options=options,
+            helpers=helpers,
+        )
+        self.recorder = recorder
+        self._pods = informers.informer(PODS, field_selector=f"spec.nodeName={node_name}")
+        self.controller = Controller("pods", self.reconcile, workers=options.workers)
+        self.controller.watch(self._pods)
+        self._keys: dict[str, str] = {}  # pod uid -> key, for pods this loop has synced
+        self._seen: dict[str, tuple[Status, int | None]] = {}  # container id -> last polled (status, exit)
+
+    async def run(self) -> None:
+        """Until cancelled (the caller runs the informer factory)."""
+        await self._pods.synced.wait()
+        await self.adopt()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.controller.run(), name="pod workers")
+            group.create_task(self._poll(), name="pod container poller")
+
+    def _pod(self, key: str) -> JSON | None:
+        snapshot = self._pods.cache.get(key)
+        return thaw(snapshot) if snapshot is not None else None
+
+    async def reconcile(self, key: str) -> None:
+        pod = self._pod(key)
+        uid = pod["metadata"]["uid"] if pod is not None else None
+        for old_uid, old_key in list(self._keys.items()):
+            if old_key == key and old_uid != uid:  # gone from the API, or replaced by a pod of the same name
+                await self.syncer.cleanup(old_uid, grace=self.options.orphan_grace_seconds)
+                del self._keys[old_uid]
+        if pod is None or uid is None:
+            return
+        self._keys[uid] = key
+        if pod["metadata"].get("deletionTimestamp"):
+            await self.syncer.terminate(pod)
+            self._keys.pop(uid, None)
+            return
+        delay = await self.syncer.sync(pod)
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            return
+        raise RequeueAfter(min(delay, self.options.resync_seconds) if delay else self.options.resync_seconds)
+
+    async def adopt(self) -> None:
+        """Keep what belongs to pods still bound here; remove the rest (containers, sandboxes, volumes,
+        cgroups) of pods the API no longer has."""
+        bound = {snapshot["metadata"]["uid"]: object_key(snapshot) for snapshot in self._pods.cache.list()}
+        self._keys.update(bound)
+        states = await self.runtime.list()
+        sandboxes = await self.network.sandboxes()
+        for sandbox in sandboxes:
+            if sandbox.pod_uid in bound:
+                pod = self._pod(bound[sandbox.pod_uid])
+                if pod is not None:
+                    self.syncer.adopt_sandbox(pod, sandbox)
+        leftovers = {s.pod_uid for s in states} | {s.pod_uid for s in sandboxes}
+        leftovers |= set(self.volumes.pods_on_disk()) | set(await asyncio.to_thread(self._pod_cgroups))
+        for uid in sorted(leftovers - set(bound)):
+            log.info("removing leftovers of pod %s, which is no longer bound here", uid)
+            try:
+                await self.syncer.cleanup(uid, grace=0)
+            except Exception:  # one pod's leftovers must not keep the node from running the others
+                log.exception("cannot remove the leftovers of pod %s; they stay on the node", uid)
+        for state in states:
+            self._seen[state.container_id] = (state.status, state.exit_code)
+
+    def _pod_cgroups(self) -> list[str]:
+        uids: set[str] = set()
+        for hierarchy in cgroups.v1_hierarchies():
+            parent = hierarchy / self.paths.cgroup_root.lstrip("/")
+            with contextlib.suppress(OSError):
+                uids.update(p.name[3:] for p in parent.iterdir() if p.is_dir() and p.name.startswith("pod"))
+        return sorted(uids)
+
+    async def _poll(self) -> None:
+        """Queue the pods whose containers changed state since the last look."""
+        while True:
+            await asyncio.sleep(self.options.poll_seconds)
+            try:
+                states = await self.runtime.list()
+            except Exception:  # the next round tries again; the loop must outlive a bad read
+                log.exception("cannot list containers")
+                continue
+            seen = {s.container_id: (s.status, s.exit_code) for s in states}
+            for state in states:
+                if self._seen.get(state.container_id) != seen[state.container_id]:
+                    self._enqueue(state.pod_uid)
+            self._seen = seen
+
+    def _enqueue(self, uid: str) -> None:
+        key = self._keys.get(uid)
+        if key is not None:
+            self.controller.queue.add(key)
+
+    def probe_result(self, key: ProbeKey, result: ProbeResult) -> None:
+        """The Prober's on_result: remember the verdict, emit its event, and sync the pod."""
+        record = self.syncer.records.get(key.pod_uid)
+        pod_key = self._keys.get(key.pod_uid)
+        pod: Snapshot | None = self._pods.cache.get(pod_key) if pod_key else None
+        if record is None or pod is None:
+            return
+        if result.event_reason:
+            self.recorder.record(
+                pod, reason=result.event_reason, message=result.event_message, event_type="Warning"
+            )
+        if not result.changed:
+            return
+        cid = result.container_id
+        if key.kind is ProbeKind.READINESS:
+            record.ready[cid] = result.healthy is True
+        elif result.healthy is False:  # liveness or startup failed: restart it
+            record.liveness_failed[cid] = restart_message(key.kind, key.container_name)
+        elif key.kind is ProbeKind.STARTUP:
+            record.started[cid] = result.healthy is True
+        self._enqueue(key.pod_uid)
