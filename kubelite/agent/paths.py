@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,12 @@ class NodePaths:
 
     @property
     def cgroup_root(self) -> str:
-        """The cgroup every pod of this agent lives under (absolute, the same in every v1 hierarchy)."""
-        return f"/kubelite/{self.node_name}"
+        """The cgroup every pod of this agent lives under (absolute, the same in every v1 hierarchy).
+
+        Named by node and data dir: two agents on one host never take each other's pods for leftovers,
+        even under one node name (two clusters' nodes named after the same host)."""
+        tag = hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
+        return f"/kubelite/{self.node_name}-{tag}"
 
     def pod_cgroup(self, pod_uid: str) -> str:
         return f"{self.cgroup_root}/pod{pod_uid}"

@@ -1,18 +1,26 @@
-"""`kubelite agent`: join a cluster as node(s); `--runtime fake` simulates them (kubelite.agent.fake)."""
+"""`kubelite agent`: join a cluster as a node running real containers (crun or runc), or as simulated
+nodes (`--runtime fake`, kubelite.agent.fake)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kubelite.agent import fake
+from kubelite.agent import run as real_agent
+from kubelite.agent.config import AgentConfig, default_node_name
+from kubelite.cli.hostaddress import primary_address
 from kubelite.client.kubeconfig import KubeConfigError
 from kubelite.util.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
+
+RUNTIMES = ("crun", "runc", "fake")
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,7 @@ class AgentOptions:
     token_file: Path | None
     kubeconfig: Path | None
     certificate_authority: Path | None
+    data_dir: Path
     fake_nodes: int
     node_name: str
     node_ip: str
@@ -30,54 +39,90 @@ class AgentOptions:
     capacity: tuple[str, ...]
     fake_job_duration: float
     lease_interval: float
+    kubelet_port: int
+    cluster_dns: str
+    cluster_domain: str
+    insecure_registries: tuple[str, ...]
+    strict_image_pulls: bool
 
 
-def fake_config(options: AgentOptions) -> fake.FakeAgentConfig:
-    """Raises ValueError (or KubeConfigError) with a message for the user when a flag is wrong."""
+def parse_labels(items: tuple[str, ...]) -> dict[str, str]:
     labels = {}
-    for item in options.node_labels:
+    for item in items:
         key, equals, value = item.partition("=")
         if not equals:
             raise ValueError(f"--node-label {item!r}: want key=value")
         labels[key] = value
+    return labels
+
+
+def fake_config(options: AgentOptions) -> fake.FakeAgentConfig:
+    """Raises ValueError (or KubeConfigError) with a message for the user when a flag is wrong."""
     capacity = dict(fake.DEFAULT_CAPACITY)
     for item in options.capacity:
         key, equals, value = item.partition("=")
         if not equals:
             raise ValueError(f"--capacity {item!r}: want resource=quantity")
         capacity[key] = value
-    client = fake.client_config(
-        kubeconfig_path=options.kubeconfig,
-        server=options.server,
-        token_file=options.token_file,
-        ca_file=options.certificate_authority,
-    )
     return fake.FakeAgentConfig(
-        client_config=client,
+        client_config=_client_config(options),
         nodes=options.fake_nodes,
-        node_name_prefix=options.node_name,
+        node_name_prefix=options.node_name or "fake-node",
         capacity=capacity,
-        labels=labels,
+        labels=parse_labels(options.node_labels),
         taints=tuple(fake.parse_taint(t) for t in options.node_taints),
-        node_ip=options.node_ip,
+        node_ip=options.node_ip or "127.0.0.1",
         job_duration=options.fake_job_duration,
         lease_interval=options.lease_interval,
     )
 
 
-async def run_agent(options: AgentOptions) -> int:
-    if options.runtime != "fake":
-        log.error("runtime %r is not available; use --runtime fake", options.runtime)
-        return 2
-    try:
-        config = fake_config(options)
-    except (ValueError, KubeConfigError) as exc:
-        log.error("%s", exc)
-        return 2
+def real_config(options: AgentOptions) -> AgentConfig:
+    node_ip = options.node_ip or primary_address() or "127.0.0.1"
+    return AgentConfig(
+        client_config=_client_config(options),
+        data_dir=options.data_dir,
+        node_name=options.node_name or default_node_name(),
+        node_ip=node_ip,
+        runtime=options.runtime,
+        kubelet_port=options.kubelet_port,
+        cluster_dns=(options.cluster_dns,),
+        cluster_domain=options.cluster_domain,
+        labels=parse_labels(options.node_labels),
+        taints=tuple(fake.parse_taint(t) for t in options.node_taints),
+        insecure_registries=options.insecure_registries,
+        strict_image_pulls=options.strict_image_pulls,
+    )
+
+
+def _client_config(options: AgentOptions) -> Any:
+    return fake.client_config(
+        kubeconfig_path=options.kubeconfig,
+        server=options.server,
+        token_file=options.token_file,
+        ca_file=options.certificate_authority,
+    )
+
+
+async def supervise(name: str, work: Coroutine[Any, Any, Any]) -> int:
+    """Run one long task until it ends or SIGINT/SIGTERM; the exit code says which."""
     supervisor = Supervisor()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, supervisor.stop)
-    supervisor.start("fake agent", fake.run(config))
+    supervisor.start(name, work)
     await supervisor.wait()
     return 1 if supervisor.failure else 0
+
+
+async def run_agent(options: AgentOptions) -> int:
+    if options.runtime not in RUNTIMES:
+        log.error("unknown runtime %r; choose one of %s", options.runtime, ", ".join(RUNTIMES))
+        return 2
+    try:
+        if options.runtime == "fake":
+            return await supervise("fake agent", fake.run(fake_config(options)))
+        return await supervise("agent", real_agent.run(real_config(options)))
+    except (ValueError, KubeConfigError) as exc:
+        log.error("%s", exc)
+        return 2

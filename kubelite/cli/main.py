@@ -48,6 +48,20 @@ def version() -> None:
               help="Port range reserved for services with NodePort visibility.")
 @click.option("--cluster-cidr", default="10.42.0.0/16", show_default=True,
               help="Pod IP range; each node gets a /24 of it.")
+@click.option("--disable-agent", is_flag=True, help="Run only the control plane: no pods on this machine.")
+@click.option("--runtime", type=click.Choice(["crun", "runc"]), default="crun", show_default=True,
+              help="OCI runtime of the in-process agent.")
+@click.option("--node-name", default="", help="This machine's node name (default: the host name).")
+@click.option("--node-label", "node_labels", multiple=True, help="key=value label on this node (repeatable).")
+@click.option("--node-taint", "node_taints", multiple=True,
+              help="key[=value]:Effect taint on this node (repeatable).")
+@click.option("--kubelet-port", type=int, default=10250, show_default=True,
+              help="The agent's HTTPS port for logs, exec and port-forward.")
+@click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
+@click.option("--insecure-registry", "insecure_registries", multiple=True,
+              help="host[:port] of a registry spoken to over plain HTTP (repeatable).")
+@click.option("--strict-image-pulls", is_flag=True,
+              help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
 def server(**options: object) -> None:
     """Run the control plane."""
     config = ServerConfig(**options)  # type: ignore[arg-type]
@@ -55,26 +69,38 @@ def server(**options: object) -> None:
 
 
 @cli.command()
-@click.option("--runtime", default="fake", show_default=True, help="Runtime; `fake` simulates nodes.")
+@click.option("--runtime", type=click.Choice(["crun", "runc", "fake"]), default="crun", show_default=True,
+              help="OCI runtime for containers; `fake` simulates nodes without running anything.")
 @click.option("--server", "-s", default="", help="API server URL (with --token-file).")
 @click.option("--token-file", type=click.Path(path_type=Path), default=None, help="File holding the token.")
 @click.option("--certificate-authority", type=click.Path(path_type=Path), default=None,
               help="CA certificate the API server's certificate is checked against (with --server).")
 @click.option("--kubeconfig", type=click.Path(path_type=Path), default=None,
               help="Kubeconfig to use instead of --server/--token-file.")
-@click.option("--fake-nodes", type=int, default=1, show_default=True, help="How many nodes to simulate.")
-@click.option("--node-name", default="fake-node", show_default=True,
-              help="Node name prefix: nodes are <prefix>-0 .. <prefix>-N-1.")
-@click.option("--node-ip", default="127.0.0.1", show_default=True, help="Address the fake nodes advertise.")
+@click.option("--data-dir", "-d", type=click.Path(path_type=Path), default=Path("/var/lib/kubelite"),
+              show_default=True, help="Folder for the node's state: images, containers, pod volumes, logs.")
+@click.option("--node-name", default="", help="Node name (default: the host name; with --runtime fake, the "
+              "prefix of <prefix>-0 .. <prefix>-N-1, default fake-node).")
+@click.option("--node-ip", default="", help="Address to advertise (default: the host's primary address; "
+              "127.0.0.1 for fake nodes).")
 @click.option("--node-label", "node_labels", multiple=True, help="key=value label on each node (repeatable).")
 @click.option("--node-taint", "node_taints", multiple=True,
               help="key[=value]:Effect taint on every node (repeatable).")
+@click.option("--kubelet-port", type=int, default=10250, show_default=True,
+              help="HTTPS port for logs, exec and port-forward (only the API server may use it).")
+@click.option("--cluster-dns", default="10.43.0.10", show_default=True, help="Nameserver for pods.")
+@click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
+@click.option("--insecure-registry", "insecure_registries", multiple=True,
+              help="host[:port] of a registry spoken to over plain HTTP (repeatable).")
+@click.option("--strict-image-pulls", is_flag=True,
+              help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
+@click.option("--fake-nodes", type=int, default=1, show_default=True, help="How many nodes to simulate.")
 @click.option("--capacity", multiple=True,
-              help="resource=quantity per node, e.g. cpu=8 memory=32Gi pods=110 (repeatable).")
+              help="resource=quantity per fake node, e.g. cpu=8 memory=32Gi pods=110 (repeatable).")
 @click.option("--fake-job-duration", type=float, default=1.0, show_default=True,
-              help="Seconds a Job's pod runs before it exits.")
+              help="Seconds a Job's pod runs on a fake node before it exits.")
 @click.option("--lease-interval", type=float, default=10.0, show_default=True,
-              help="Seconds between node Lease renewals.")
+              help="Seconds between fake node Lease renewals.")
 def agent(**options: object) -> None:
     """Join a cluster as node(s)."""
     sys.exit(asyncio.run(run_agent(AgentOptions(**options))))  # type: ignore[arg-type]

@@ -13,8 +13,19 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite.agent import run as agent
+from kubelite.agent.config import (
+    DEFAULT_CLUSTER_DOMAIN,
+    DEFAULT_KUBELET_PORT,
+    AgentConfig,
+    cluster_dns_address,
+    default_node_name,
+)
+from kubelite.agent.fake import parse_taint
 from kubelite.apiserver.server import ApiServerConfig, StartupError, run
+from kubelite.cli.agent import parse_labels
 from kubelite.cli.hostaddress import primary_address
+from kubelite.client import kubeconfig
 from kubelite.controllers import manager
 from kubelite.controllers.context import ManagerConfig
 from kubelite.scheduler import run as scheduler
@@ -33,6 +44,15 @@ class ServerConfig:
     service_cidr: str
     cluster_cidr: str = "10.42.0.0/16"
     service_node_port_range: str = "30000-32767"
+    disable_agent: bool = False
+    runtime: str = "crun"
+    node_name: str = ""
+    node_labels: tuple[str, ...] = ()
+    node_taints: tuple[str, ...] = ()
+    kubelet_port: int = DEFAULT_KUBELET_PORT
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+    insecure_registries: tuple[str, ...] = ()
+    strict_image_pulls: bool = False
 
     @property
     def advertise_address(self) -> str | None:
@@ -42,6 +62,23 @@ class ServerConfig:
         if self.bind_address in ("0.0.0.0", "::", ""):
             return primary_address()
         return None
+
+    def agent_config(self, kubeconfig_path: Path) -> AgentConfig:
+        """The in-process agent: this machine as a node, talking to the API server like any other."""
+        return AgentConfig(
+            client_config=kubeconfig.load(kubeconfig_path),
+            data_dir=self.data_dir,
+            node_name=self.node_name or default_node_name(),
+            node_ip=self.advertise_address or self.bind_address,
+            runtime=self.runtime,
+            kubelet_port=self.kubelet_port,
+            cluster_dns=(cluster_dns_address(self.service_cidr),),
+            cluster_domain=self.cluster_domain,
+            labels={"node-role.kubernetes.io/control-plane": "true", **parse_labels(self.node_labels)},
+            taints=tuple(parse_taint(t) for t in self.node_taints),
+            insecure_registries=self.insecure_registries,
+            strict_image_pulls=self.strict_image_pulls,
+        )
 
 
 async def run_server(config: ServerConfig) -> int:
@@ -71,6 +108,8 @@ async def run_server(config: ServerConfig) -> int:
         "controller-manager",
         manager.run(ManagerConfig(kubeconfig=api.kubeconfig_path, cluster_cidr=config.cluster_cidr)),
     )
+    if not config.disable_agent:
+        supervisor.start("agent", agent.run(config.agent_config(api.kubeconfig_path)))
     log.info("kubelite is ready; kubeconfig: %s", api.kubeconfig_path)
     try:
         await supervisor.wait()

@@ -32,7 +32,7 @@ class Supervisor:
             return
         if not task.cancelled() and task.exception() is not None:
             self.failure = task.exception()
-            log.error("%s failed: %r", self._tasks[task], self.failure)
+            log.error("%s failed: %s", self._tasks[task], self.failure, exc_info=self.failure)
         else:
             log.info("%s ended; stopping", self._tasks[task])
         self._stopping.set()

@@ -1,93 +1,26 @@
 """`kubelite server` as a user runs it: the control plane comes up, its controllers act, SIGTERM stops it.
 
-The server runs as a real subprocess on a free port with a temp data dir; the real kubectl drives it.
+The server runs as a real subprocess with a temp data dir, in a network namespace of the test's own (its
+in-process agent wires pods there); the real kubectl drives it.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.apiserver.conftest import KUBECTL
-from tests.support.etcd import free_port
-
-
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    data_dir: Path
-    log: Path
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.data_dir / "kubeconfig.yaml"
-
-    def kubectl(
-        self, *args: str, timeout: float = 60, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        if KUBECTL is None:
-            pytest.skip("kubectl is not installed")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
-        env.update(
-            KUBECONFIG=str(self.kubeconfig),
-            KUBECACHEDIR=str(self.data_dir / "kubectl-cache"),
-            HOME=str(self.data_dir),
-        )
-        proc = subprocess.run([KUBECTL, *args], capture_output=True, text=True, timeout=timeout, env=env)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}\n{self.log.read_text()}")
-        return proc
-
-
-def wait_for(condition: Callable[[], object], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.cluster import ServerProcess, cleanup_agent_leftovers, server_in_netns, wait_for
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    data_dir = tmp_path / "data"
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kubelite",
-                "server",
-                "--data-dir",
-                str(data_dir),
-                "--https-listen-port",
-                str(free_port()),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    running = ServerProcess(process, data_dir, log)
-    try:
-        wait_for(running.kubeconfig.exists, within=30, what="the kubeconfig")
-        wait_for(
-            lambda: running.kubectl("get", "ns", check=False).returncode == 0,
-            within=30,
-            what="the API server",
-        )
+    with server_in_netns(tmp_path) as running:
         yield running
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_server_runs_the_controllers_and_stops_on_sigterm(server: ServerProcess) -> None:
@@ -106,6 +39,31 @@ def test_server_runs_the_controllers_and_stops_on_sigterm(server: ServerProcess)
     gone = server.kubectl("get", "namespace", "doomed", check=False)
     assert gone.returncode != 0 and "NotFound" in gone.stderr
 
-    server.process.send_signal(signal.SIGTERM)
-    assert server.process.wait(timeout=30) == 0, server.log.read_text()
-    assert server.process.poll() is not None
+    assert server.stop(signal.SIGTERM) == 0, server.log_tail()
+
+
+def test_a_separate_agent_joins_a_server_without_its_own(tmp_path: Path) -> None:
+    with server_in_netns(tmp_path, "--disable-agent", "--kubelet-port", "10250") as server:
+        assert server.kubectl("get", "nodes").stdout == ""  # --disable-agent: this machine runs no pods
+        agent_log = (tmp_path / "agent.log").open("wb")
+        agent = subprocess.Popen(
+            [*server.netns.enter, sys.executable, "-m", "kubelite", "agent", "--kubeconfig",
+             str(server.kubeconfig), "--data-dir", str(tmp_path / "worker"), "--node-name", "worker",
+             "--node-ip", "127.0.0.1", "--kubelet-port", "10251"],
+            stdout=agent_log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: " Ready " in server.kubectl("get", "node", "worker", check=False).stdout,
+                     within=60, what="the worker node")
+            server.kubectl("run", "job", "--image=busybox", "--restart=Never", "--", "echo", "ran on worker")
+            wait_for(lambda: server.kubectl("get", "pod", "job", "-o", "jsonpath={.status.phase}").stdout
+                     == "Succeeded", within=60, what="the pod on the worker")
+            assert server.kubectl("logs", "job").stdout == "ran on worker\n"  # through the worker's port
+            agent.send_signal(signal.SIGTERM)
+            assert agent.wait(timeout=30) == 0
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait(timeout=10)
+            agent_log.close()
+            cleanup_agent_leftovers(tmp_path / "worker" / "agent")

@@ -22,6 +22,12 @@ class NetNamespace:
     def path(self) -> str:
         return f"/run/netns/{self.name}"
 
+    @property
+    def enter(self) -> tuple[str, ...]:
+        """A command prefix that runs in this namespace. Unlike `ip netns exec` it keeps the host's /sys
+        mounts (a node agent needs the cgroup hierarchies under /sys/fs/cgroup)."""
+        return ("nsenter", f"--net={self.path}", "--")
+
     def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A command inside the namespace."""
         return subprocess.run(
