@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from kubelite.agent.hostinfo import MEMORY_EVICTION, NODEFS_EVICTION, HostFacts, read_host
 from kubelite.agent.images.store import ImageRecord
-from kubelite.api.validation import quantity
+from kubelite.api import quantity
 from kubelite.api.version import KUBELET_VERSION
 from kubelite.client import errors, paths
 from kubelite.client.leaderelection import micro_time

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from kubelite.api.validation import quantity
+from kubelite.api import quantity
 
 _COMPUTE = ("cpu", "memory")
 

@@ -18,7 +18,7 @@ from kubelite.agent.runtime.types import (
     Security,
     container_id,
 )
-from kubelite.api.validation.quantity import parse
+from kubelite.api.quantity import parse
 
 MIN_SHARES, MAX_SHARES, MIN_QUOTA = 2, 262144, 1000
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kubelite.api.validation import quantity
+from kubelite.api import quantity
 
 JSON = dict[str, Any]
 

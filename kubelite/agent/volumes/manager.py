@@ -25,7 +25,7 @@ from kubelite.agent.volumes.container import API_DATA_KINDS, Placed
 from kubelite.agent.volumes.projection import Projector
 from kubelite.agent.volumes.sources import ObjectSource
 from kubelite.agent.volumes.types import VolumeError
-from kubelite.api.validation import quantity
+from kubelite.api import quantity
 from kubelite.client.rest import RestClient
 
 JSON = dict[str, Any]

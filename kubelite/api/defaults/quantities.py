@@ -12,8 +12,8 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from kubelite.api.quantity import Quantity, canonical, parse
 from kubelite.api.schema.dsl import Array, MapOf, Node, Scalar, Struct
-from kubelite.api.validation.quantity import Quantity, canonical, parse
 
 
 def _is_quantity(node: Node) -> bool:

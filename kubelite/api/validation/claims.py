@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kubelite.api.quantity import parse
 from kubelite.api.schema.causes import Cause
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import meta as m
 from kubelite.api.validation import names
-from kubelite.api.validation.quantity import parse
 from kubelite.api.validation.resources import quantity_value
 
 ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")

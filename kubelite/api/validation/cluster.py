@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kubelite.api.quantity import Quantity
 from kubelite.api.schema.causes import Cause
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import meta as m
 from kubelite.api.validation import names
-from kubelite.api.validation.quantity import Quantity
 from kubelite.api.validation.resources import (
     container_resource_name,
     quantities,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kubelite.api.quantity import Quantity, parse
 from kubelite.api.schema.causes import Cause
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import names
-from kubelite.api.validation.quantity import Quantity, parse
 
 _STANDARD = frozenset(
     {

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kubelite.api.quantity import parse
 from kubelite.api.schema.causes import Cause
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import meta as m
 from kubelite.api.validation import names
 from kubelite.api.validation.claims import VOLUME_MODES, access_modes, claim_spec, class_name
-from kubelite.api.validation.quantity import parse
 from kubelite.api.validation.resources import quantities
 from kubelite.api.validation.scheduling import node_selector
 from kubelite.api.validation.volumes import no_backsteps, source

@@ -11,12 +11,12 @@ import posixpath
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kubelite.api.quantity import parse
 from kubelite.api.schema.causes import Cause
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import meta as m
 from kubelite.api.validation import names
 from kubelite.api.validation.claims import claim_spec
-from kubelite.api.validation.quantity import parse
 
 FILE_MODE_MSG = "must be a number between 0 and 0777 (octal), both inclusive"
 HOST_PATH_TYPES = (

@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
+from kubelite.api.quantity import parse
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import names
-from kubelite.api.validation.quantity import parse
 
 from .builders import LABEL_MSG, NAME_PART_MSG, SUBDOMAIN_MSG
 
