@@ -52,6 +52,15 @@ class RegistryError(Exception):
         self.status = status
 
 
+def _why(error: BaseException) -> str:
+    """The cause a user can act on: `Temporary failure in name resolution`, `Connection refused`."""
+    if isinstance(error, aiohttp.ClientConnectorError) and error.os_error.strerror:
+        return error.os_error.strerror
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return str(error) or type(error).__name__
+
+
 class RegistryUnreachable(RegistryError):
     """No connection could be made to the registry."""
 
@@ -158,7 +167,7 @@ class RegistryClient:
             try:
                 response = await self._session.get(self._url(ref, path), headers=sent)
             except (aiohttp.ClientConnectionError, TimeoutError) as error:
-                raise RegistryUnreachable(f"cannot reach registry {ref.api_host}: {error!r}") from error
+                raise RegistryUnreachable(f"cannot reach registry {ref.api_host}: {_why(error)}") from error
             if response.status != 401 or attempt == 1:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
@@ -183,7 +192,7 @@ class RegistryClient:
                     raise await _error_from(response, f"token server {realm}")
                 body = orjson.loads(await response.read())
         except (aiohttp.ClientConnectionError, TimeoutError) as error:
-            raise RegistryUnreachable(f"cannot reach token server {realm}: {error!r}") from error
+            raise RegistryUnreachable(f"cannot reach token server {realm}: {_why(error)}") from error
         token = body.get("token") or body.get("access_token")
         if not isinstance(token, str) or not token:
             raise RegistryError(f"token server {realm} returned no token", code="UNAUTHORIZED")
