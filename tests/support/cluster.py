@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelite.agent.network.cni import netns_name
+from kubelite.agent.paths import NodePaths
 from kubelite.agent.runtime import cgroups
 from kubelite.agent.volumes import sysmount
 from tests.support.netns import NetNamespace
@@ -142,21 +143,6 @@ def cleanup_agent_leftovers(agent_dir: Path) -> None:
         sysmount.unmount(point)
     for record in agent_dir.glob("cni/sandboxes/*.json"):
         subprocess.run(["ip", "netns", "delete", netns_name(record.stem)], check=False, capture_output=True)
-    for node_cgroup in {path.name for path in Path("/sys/fs/cgroup/memory/kubelite").glob("*")} & _nodes(
-        agent_dir
-    ):
-        cgroups.remove(f"/kubelite/{node_cgroup}")
-
-
-def _nodes(agent_dir: Path) -> set[str]:
-    """Node names whose pods have state under this agent dir (the cgroup tree is /kubelite/<node>)."""
-    names = set()
-    for config in agent_dir.glob("containers/*/config.json"):
-        try:
-            path = json.loads(config.read_text())["linux"]["cgroupsPath"]
-        except (OSError, ValueError, KeyError):
-            continue
-        parts = path.strip("/").split("/")
-        if len(parts) >= 2 and parts[0] == "kubelite":
-            names.add(parts[1])
-    return names
+    tag = NodePaths(agent_dir, "").cgroup_root.rsplit("-", 1)[1]  # the data dir's part of the name
+    for node_cgroup in Path("/sys/fs/cgroup/memory/kubelite").glob(f"*-{tag}"):
+        cgroups.remove(f"/kubelite/{node_cgroup.name}")

@@ -73,14 +73,36 @@ class PodWorkers:
         self.controller.watch(self._pods)
         self._keys: dict[str, str] = {}  # pod uid -> key, for pods this loop has synced
         self._seen: dict[str, tuple[Status, int | None]] = {}  # container id -> last polled (status, exit)
+        self._terminating: dict[str, asyncio.Task[None]] = {}  # pod uid -> its termination
+        self._group: asyncio.TaskGroup | None = None
 
     async def run(self) -> None:
         """Until cancelled (the caller runs the informer factory)."""
         await self._pods.synced.wait()
         await self.adopt()
         async with asyncio.TaskGroup() as group:
+            self._group = group
             group.create_task(self.controller.run(), name="pod workers")
             group.create_task(self._poll(), name="pod container poller")
+
+    def _begin_termination(self, key: str, pod: JSON) -> None:
+        """Terminate in a task of its own: a grace period must not hold a sync worker, or deleting many
+        pods at once would take (pods / workers) x grace instead of one grace period."""
+        uid = pod["metadata"]["uid"]
+        if uid not in self._terminating and self._group is not None:
+            termination = self._terminate(key, pod)
+            self._terminating[uid] = self._group.create_task(termination, name=f"terminate {key}")
+
+    async def _terminate(self, key: str, pod: JSON) -> None:
+        uid = pod["metadata"]["uid"]
+        try:
+            await self.syncer.terminate(pod)
+            self._keys.pop(uid, None)
+        except Exception:
+            log.exception("terminating pod %s failed; retrying", key)
+            self.controller.queue.add_rate_limited(key)
+        finally:
+            self._terminating.pop(uid, None)
 
     def _pod(self, key: str) -> JSON | None:
         snapshot = self._pods.cache.get(key)
@@ -97,8 +119,7 @@ class PodWorkers:
             return
         self._keys[uid] = key
         if pod["metadata"].get("deletionTimestamp"):
-            await self.syncer.terminate(pod)
-            self._keys.pop(uid, None)
+            self._begin_termination(key, pod)
             return
         delay = await self.syncer.sync(pod)
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
