@@ -28,6 +28,7 @@ from kubelite.cli.hostaddress import primary_address
 from kubelite.client import kubeconfig
 from kubelite.controllers import manager
 from kubelite.controllers.context import ManagerConfig
+from kubelite.controllers.servicelb import AddressPool
 from kubelite.scheduler import run as scheduler
 from kubelite.util.supervisor import Supervisor
 
@@ -44,6 +45,7 @@ class ServerConfig:
     service_cidr: str
     cluster_cidr: str = "10.42.0.0/16"
     service_node_port_range: str = "30000-32767"
+    lb_pool: str = ""
     disable_agent: bool = False
     runtime: str = "crun"
     node_name: str = ""
@@ -83,6 +85,12 @@ class ServerConfig:
 
 async def run_server(config: ServerConfig) -> int:
     """Serve until SIGINT/SIGTERM or until a component fails; the exit code says which."""
+    if config.lb_pool:
+        try:
+            AddressPool(config.lb_pool)
+        except ValueError as exc:
+            log.error("--lb-pool: %s", exc)
+            return 2
     try:
         api = await run(
             ApiServerConfig(
@@ -106,7 +114,11 @@ async def run_server(config: ServerConfig) -> int:
     supervisor.start("scheduler", scheduler.run(scheduler.SchedulerConfig(kubeconfig=api.kubeconfig_path)))
     supervisor.start(
         "controller-manager",
-        manager.run(ManagerConfig(kubeconfig=api.kubeconfig_path, cluster_cidr=config.cluster_cidr)),
+        manager.run(
+            ManagerConfig(
+                kubeconfig=api.kubeconfig_path, cluster_cidr=config.cluster_cidr, lb_pool=config.lb_pool
+            )
+        ),
     )
     if not config.disable_agent:
         supervisor.start("agent", agent.run(config.agent_config(api.kubeconfig_path)))

@@ -21,6 +21,7 @@ class ManagerConfig:
     node_cidr_mask_size: int = 24
     node_monitor_grace_period: float = 40.0  # a node silent this long becomes NotReady/Unknown
     pod_eviction_timeout: float = 300.0  # default toleration of the not-ready/unreachable taints
+    lb_pool: str = ""  # CIDR or first-last for LoadBalancer Services; empty: the servicelb controller idles
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4()}")
 
 

@@ -33,6 +33,7 @@ from kubelite.controllers.replicaset import new_controller as new_replicaset_con
 from kubelite.controllers.replicaset import new_replication_controller
 from kubelite.controllers.rootcacert import new_controller as new_rootcacert_controller
 from kubelite.controllers.serviceaccount import new_controller as new_serviceaccount_controller
+from kubelite.controllers.servicelb import new_controller as new_servicelb_controller
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ CONTROLLERS: list[tuple[str, ControllerFactory]] = [
     ("nodeipam", new_nodeipam_controller),
     ("endpoint", new_endpoints_controller),
     ("endpointslice", new_endpointslice_controller),
+    ("servicelb", new_servicelb_controller),
     ("daemonset", new_daemonset_controller),
     ("job", new_job_controller),
     ("cronjob", new_cronjob_controller),
