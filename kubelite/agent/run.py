@@ -18,10 +18,12 @@ from kubelite.agent.config import AgentConfig
 from kubelite.agent.hostprep import prepare_host
 from kubelite.agent.images.autoimport import ArchiveImporter
 from kubelite.agent.images.builtin import ensure_builtin_busybox
+from kubelite.agent.images.gc import ImageGarbageCollector
 from kubelite.agent.images.registry import RegistryClient
 from kubelite.agent.images.store import ImageStore
 from kubelite.agent.network.cni import CniNetwork
-from kubelite.agent.node import NodeStatusReporter
+from kubelite.agent.network.routes import NodeRoutes
+from kubelite.agent.node import NODES, NodeStatusReporter
 from kubelite.agent.pods.probes import ProbeKey, Prober, ProbeResult
 from kubelite.agent.pods.types import PodOptions
 from kubelite.agent.pods.wiring import real_helpers
@@ -78,6 +80,11 @@ async def run(config: AgentConfig) -> None:
         await importer.scan()
         runtime = OciRuntime(paths, images, binary=config.runtime)
 
+        async def images_in_use() -> set[str]:
+            return {state.image_ref for state in await runtime.list()}
+
+        image_gc = ImageGarbageCollector(images, images_in_use, keep=frozenset({busybox.reference}))
+
         reporter = NodeStatusReporter(
             client,
             node_name=config.node_name,
@@ -103,6 +110,9 @@ async def run(config: AgentConfig) -> None:
             informers = InformerFactory(client)
             recorder = EventRecorder(client, component="kubelet", host=config.node_name)
             volumes = Volumes(paths, client)
+            routes = NodeRoutes(
+                informers.informer(NODES), node_name=config.node_name, node_netns=config.node_netns
+            )
             late: list[PodWorkers] = []
             with _prober_for(late, runtime) as prober:
                 late.append(
@@ -139,6 +149,8 @@ async def run(config: AgentConfig) -> None:
                         group.create_task(late[0].run(), name="pod workers")
                         group.create_task(reporter.run(), name="node status")
                         group.create_task(importer.run(), name="image archive import")
+                        group.create_task(image_gc.run(), name="image garbage collection")
+                        group.create_task(routes.run(), name="routes to other nodes' pods")
                 finally:
                     await prober.close()
         finally:

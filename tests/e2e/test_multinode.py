@@ -1,0 +1,144 @@
+"""Three real nodes on one machine (tests.support.multinode): a server and two agents joined with the
+server's token, each in a network namespace of its own on a private LAN.
+
+Pods on different nodes reach each other by pod IP (the agents' routes to each other's pod ranges), and
+kubectl logs/exec reach pods on agent nodes through the API server. Service traffic tests (ClusterIP,
+NodePort, LoadBalancer from `cluster.client`) belong here once the service proxy runs on every node.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import wait_for
+from tests.support.multinode import (
+    SERVER_IP,
+    SUBNET,
+    MultiNodeCluster,
+    join_token,
+    multinode_cluster,
+)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MultiNodeCluster]:
+    with multinode_cluster(tmp_path_factory.mktemp("multinode"), agents=2) as running:
+        yield running
+
+
+@pytest.fixture
+def ns(cluster: MultiNodeCluster) -> Iterator[str]:
+    name = f"mn-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    try:
+        yield name
+    finally:
+        cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def pod_on(name: str, node: str, script: str) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "labels": {"app": name}},
+            "spec": {
+                "nodeName": node,
+                "terminationGracePeriodSeconds": 0,
+                "containers": [{"name": "main", "image": "busybox", "command": ["sh", "-c", script]}],
+            },
+        }
+    )
+
+
+def run_pod(cluster: MultiNodeCluster, ns: str, name: str, node: str, script: str) -> Any:
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=pod_on(name, node, script))
+    seen: dict[str, Any] = {}
+
+    def running() -> bool:
+        seen["pod"] = json.loads(cluster.kubectl("-n", ns, "get", "pod", name, "-o", "json"))
+        status = seen["pod"].get("status") or {}
+        return bool(status.get("phase") == "Running" and status.get("podIP"))
+
+    try:
+        wait_for(running, within=60, what=f"pod {name} Running on {node}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {seen.get('pod', {}).get('status')}\n{cluster.logs()}") from None
+    return seen["pod"]
+
+
+# A web server whose /cgi-bin/who answers with its own name and the caller's address as it sees it.
+WEB = (
+    "mkdir -p /www/cgi-bin && printf '%s\\n' '#!/bin/sh' 'printf \"Content-Type: text/plain\\r\\n\\r\\n\"'"
+    " 'echo $(hostname) sees $REMOTE_ADDR' > /www/cgi-bin/who && chmod +x /www/cgi-bin/who"
+    " && httpd -f -p 8080 -h /www"
+)
+
+
+def test_three_nodes_are_ready_with_their_own_addresses_and_pod_ranges(cluster: MultiNodeCluster) -> None:
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json"))["items"]
+    by_name = {node["metadata"]["name"]: node for node in nodes}
+    server, agent0, agent1 = cluster.node_names
+    assert set(by_name) == {server, agent0, agent1} == cluster.ready_nodes()
+    addresses = {
+        name: next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+        for name, node in by_name.items()
+    }
+    assert addresses == {server: SERVER_IP, agent0: f"{SUBNET}.11", agent1: f"{SUBNET}.12"}
+    assert len({node["spec"]["podCIDR"] for node in nodes}) == 3
+
+
+def test_pods_on_different_nodes_reach_each_other_by_pod_ip(cluster: MultiNodeCluster, ns: str) -> None:
+    server, agent0, agent1 = cluster.node_names
+    web = run_pod(cluster, ns, "web", agent0, WEB)
+    other = run_pod(cluster, ns, "other-web", agent1, WEB)
+    client = run_pod(cluster, ns, "client", server, "sleep 3600")
+    assert len({web["status"]["podIP"], other["status"]["podIP"], client["status"]["podIP"]}) == 3
+
+    # server -> agent0, server -> agent1, agent0 -> agent1; no NAT on the way: the target sees the pod's IP
+    for source, target in ((client, web), (client, other), (web, other)):
+        name, ip = target["metadata"]["name"], target["status"]["podIP"]
+        source_name, source_ip = source["metadata"]["name"], source["status"]["podIP"]
+        url = f"http://{ip}:8080/cgi-bin/who"
+        command = ("-n", ns, "exec", source_name, "--", "timeout", "3", "wget", "-qO-", url)
+        replies: list[str] = []
+
+        def answered(command: tuple[str, ...] = command, replies: list[str] = replies) -> bool:
+            replies.append(cluster.kubectl(*command, check=False))
+            return "sees" in replies[-1]
+
+        try:
+            wait_for(answered, within=20, what=f"{source_name} -> {name} ({ip})", every=0.5)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {replies[-1:]}") from None
+        assert replies[-1].strip() == f"{name} sees [::ffff:{source_ip}]"  # busybox httpd listens on v6
+
+
+def test_logs_and_exec_reach_pods_on_agent_nodes_through_the_api_server(
+    cluster: MultiNodeCluster, ns: str
+) -> None:
+    run_pod(cluster, ns, "talker", cluster.agents[1].node_name, "echo started on $(hostname); sleep 3600")
+    logs = ("-n", ns, "logs", "talker")
+    wait_for(lambda: "started on talker" in cluster.kubectl(*logs), within=20, what="the pod's logs")
+    script = "echo $((6 * 7)); ip -4 addr show eth0"
+    out = cluster.kubectl("-n", ns, "exec", "talker", "--", "sh", "-c", script)
+    assert out.splitlines()[0] == "42"
+    assert "10.42." in out
+
+
+def test_kubelite_token_prints_the_token_agents_join_with(cluster: MultiNodeCluster, tmp_path: Path) -> None:
+    token = join_token(cluster.server.data_dir)
+    assert token == (cluster.server.data_dir / "server" / "token").read_text().strip()
+    assert all((agent.log.parent / "token").read_text().strip() == token for agent in cluster.agents)
+    command = [sys.executable, "-m", "kubelite", "token", "--data-dir", str(tmp_path)]
+    missing = subprocess.run(command, capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert "has `kubelite server --data-dir" in missing.stderr
