@@ -181,12 +181,19 @@ async def run(config: FakeAgentConfig) -> None:
 
 
 def client_config(
-    *, kubeconfig_path: Path | None, server: str, token_file: Path | None, ca_file: Path | None
+    *,
+    kubeconfig_path: Path | None,
+    server: str,
+    token_file: Path | None,
+    ca_file: Path | None,
+    token: str = "",
 ) -> kubeconfig.KubeConfig:
-    """A kubeconfig file, or a server URL with a token file (and the cluster CA to trust)."""
+    """A kubeconfig file, or a server URL with a token (or token file) and the cluster CA to trust."""
     if kubeconfig_path is not None:
         return kubeconfig.load(kubeconfig_path)
-    if not server or token_file is None:
-        raise kubeconfig.KubeConfigError("give --kubeconfig, or --server with --token-file")
+    if not server or (token_file is None and not token):
+        raise kubeconfig.KubeConfigError("give --kubeconfig, or --server with --token or --token-file")
     ca = ca_file.read_bytes() if ca_file is not None else None
+    if token:
+        return kubeconfig.KubeConfig(server=server.rstrip("/"), ca_data=ca, token=token)
     return kubeconfig.KubeConfig(server=server.rstrip("/"), ca_data=ca, token_file=token_file)

@@ -28,6 +28,7 @@ class AgentOptions:
     runtime: str
     server: str
     token_file: Path | None
+    token: str
     kubeconfig: Path | None
     certificate_authority: Path | None
     data_dir: Path
@@ -100,6 +101,7 @@ def _client_config(options: AgentOptions) -> Any:
         kubeconfig_path=options.kubeconfig,
         server=options.server,
         token_file=options.token_file,
+        token=options.token,
         ca_file=options.certificate_authority,
     )
 

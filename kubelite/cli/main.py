@@ -14,6 +14,7 @@ from kubelite.api.version import KUBERNETES_VERSION
 from kubelite.cli.agent import AgentOptions, run_agent
 from kubelite.cli.image import image
 from kubelite.cli.server import ServerConfig, run_server
+from kubelite.cli.token import token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,6 +49,8 @@ def version() -> None:
               help="Port range reserved for services with NodePort visibility.")
 @click.option("--cluster-cidr", default="10.42.0.0/16", show_default=True,
               help="Pod IP range; each node gets a /24 of it.")
+@click.option("--lb-pool", default="", help="Addresses for LoadBalancer Services: CIDR or first-last "
+              "(default: none; such Services stay Pending, as on a cluster without a load balancer).")
 @click.option("--disable-agent", is_flag=True, help="Run only the control plane: no pods on this machine.")
 @click.option("--runtime", type=click.Choice(["crun", "runc"]), default="crun", show_default=True,
               help="OCI runtime of the in-process agent.")
@@ -73,6 +76,7 @@ def server(**options: object) -> None:
               help="OCI runtime for containers; `fake` simulates nodes without running anything.")
 @click.option("--server", "-s", default="", help="API server URL (with --token-file).")
 @click.option("--token-file", type=click.Path(path_type=Path), default=None, help="File holding the token.")
+@click.option("--token", "-t", default="", help="The join token itself (see `kubelite token`).")
 @click.option("--certificate-authority", type=click.Path(path_type=Path), default=None,
               help="CA certificate the API server's certificate is checked against (with --server).")
 @click.option("--kubeconfig", type=click.Path(path_type=Path), default=None,
@@ -107,6 +111,7 @@ def agent(**options: object) -> None:
 
 
 cli.add_command(image)
+cli.add_command(token)
 
 
 def main() -> None:

@@ -45,10 +45,16 @@ def test_server_runs_the_controllers_and_stops_on_sigterm(server: ServerProcess)
 def test_a_separate_agent_joins_a_server_without_its_own(tmp_path: Path) -> None:
     with server_in_netns(tmp_path, "--disable-agent", "--kubelet-port", "10250") as server:
         assert server.kubectl("get", "nodes").stdout == ""  # --disable-agent: this machine runs no pods
+        join_token = subprocess.run(
+            [sys.executable, "-m", "kubelite", "token", "--data-dir", str(server.data_dir)],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
         agent_log = (tmp_path / "agent.log").open("wb")
         agent = subprocess.Popen(
-            [*server.netns.enter, sys.executable, "-m", "kubelite", "agent", "--kubeconfig",
-             str(server.kubeconfig), "--data-dir", str(tmp_path / "worker"), "--node-name", "worker",
+            [*server.netns.enter, sys.executable, "-m", "kubelite", "agent",
+             "--server", "https://127.0.0.1:6443", "--token", join_token,
+             "--certificate-authority", str(server.data_dir / "server" / "tls" / "ca.crt"),
+             "--data-dir", str(tmp_path / "worker"), "--node-name", "worker",
              "--node-ip", "127.0.0.1", "--kubelet-port", "10251"],
             stdout=agent_log, stderr=subprocess.STDOUT,
         )
