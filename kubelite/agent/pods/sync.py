@@ -71,7 +71,7 @@ class PodSyncer:
         self.recorder.record(pod, reason=reason, message=message, event_type=event_type)
 
     async def _states(self, uid: str) -> list[ContainerState]:
-        return [s for s in await self.runtime.list() if s.pod_uid == uid]
+        return await self.runtime.list(uid)
 
     def adopt_sandbox(self, pod: JSON, sandbox: Sandbox) -> None:
         """After an agent restart: the pod's network exists already, its pod files too."""

@@ -247,14 +247,17 @@ class OciRuntime:
     async def state(self, container_id: str) -> ContainerState | None:
         return self._state(container_id)
 
-    def _list(self) -> builtins.list[ContainerState]:
+    def _list(self, pod_uid: str | None) -> builtins.list[ContainerState]:
         if not self.paths.containers.is_dir():
             return []
-        found = (self._state(entry.name) for entry in sorted(self.paths.containers.iterdir()))
-        return [state for state in found if state is not None]
+        # Container IDs start with their pod's uid (container_id()): one pod's are found without reading
+        # every other container's state, which would make a node's work grow with the square of its pods.
+        entries = self.paths.containers.glob(f"{pod_uid}_*") if pod_uid else self.paths.containers.iterdir()
+        found = (self._state(entry.name) for entry in sorted(entries))
+        return [state for state in found if state is not None and pod_uid in (None, state.pod_uid)]
 
-    async def list(self) -> builtins.list[ContainerState]:
-        return await asyncio.to_thread(self._list)
+    async def list(self, pod_uid: str | None = None) -> builtins.list[ContainerState]:
+        return await asyncio.to_thread(self._list, pod_uid)
 
     # Stopping and removing.
     def _signal(self, state: ContainerState, signum: int) -> None:

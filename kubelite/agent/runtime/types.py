@@ -120,8 +120,9 @@ class Runtime(Protocol):
         """Mount the root filesystem, write the bundle, start it under its monitor; raises RuntimeFailure."""
         ...
 
-    async def list(self) -> list[ContainerState]:
-        """Every container this runtime knows, running or exited, from disk (survives agent restarts)."""
+    async def list(self, pod_uid: str | None = None) -> list[ContainerState]:
+        """Every container this runtime knows (or one pod's), running or exited, from disk (survives agent
+        restarts)."""
         ...
 
     async def state(self, container_id: str) -> ContainerState | None: ...

@@ -62,8 +62,8 @@ class RuntimeDouble:
             state, status=Status.EXITED, exit_code=code, finished_at=finished_at or time.time()
         )
 
-    async def list(self) -> list[ContainerState]:
-        return list(self.containers.values())
+    async def list(self, pod_uid: str | None = None) -> list[ContainerState]:
+        return [s for s in self.containers.values() if pod_uid in (None, s.pod_uid)]
 
     async def state(self, container_id: str) -> ContainerState | None:
         return self.containers.get(container_id)

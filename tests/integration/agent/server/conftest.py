@@ -35,8 +35,8 @@ class HostProcessRuntime:
     async def create_and_start(self, spec: ContainerSpec) -> ContainerState:
         raise NotImplementedError
 
-    async def list(self) -> list[ContainerState]:
-        return list(self.states.values())
+    async def list(self, pod_uid: str | None = None) -> list[ContainerState]:
+        return [s for s in self.states.values() if pod_uid in (None, s.pod_uid)]
 
     async def state(self, container_id: str) -> ContainerState | None:
         return self.states.get(container_id)
