@@ -16,6 +16,7 @@ from kubelite.agent import run as real_agent
 from kubelite.agent.config import AgentConfig, default_node_name
 from kubelite.cli.hostaddress import primary_address
 from kubelite.client.kubeconfig import KubeConfigError
+from kubelite.proxy import run as proxy
 from kubelite.util.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class AgentOptions:
     fake_job_duration: float
     lease_interval: float
     kubelet_port: int
+    cluster_cidr: str
     cluster_dns: str
     cluster_domain: str
     insecure_registries: tuple[str, ...]
@@ -106,13 +108,25 @@ def _client_config(options: AgentOptions) -> Any:
     )
 
 
-async def supervise(name: str, work: Coroutine[Any, Any, Any]) -> int:
-    """Run one long task until it ends or SIGINT/SIGTERM; the exit code says which."""
+def node_components(agent: AgentConfig, cluster_cidr: str) -> dict[str, Coroutine[Any, Any, Any]]:
+    """What runs on every real node: the agent and, beside it as kube-proxy beside a kubelet, the proxy."""
+    proxy_config = proxy.ProxyConfig(
+        client_config=agent.client_config,
+        node_name=agent.node_name,
+        cluster_cidr=cluster_cidr,
+        node_netns=agent.node_netns,
+    )
+    return {"agent": real_agent.run(agent), "proxy": proxy.run(proxy_config)}
+
+
+async def supervise(components: dict[str, Coroutine[Any, Any, Any]]) -> int:
+    """Run long tasks until one ends or SIGINT/SIGTERM; the exit code says which."""
     supervisor = Supervisor()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, supervisor.stop)
-    supervisor.start(name, work)
+    for name, work in components.items():
+        supervisor.start(name, work)
     await supervisor.wait()
     return 1 if supervisor.failure else 0
 
@@ -123,8 +137,8 @@ async def run_agent(options: AgentOptions) -> int:
         return 2
     try:
         if options.runtime == "fake":
-            return await supervise("fake agent", fake.run(fake_config(options)))
-        return await supervise("agent", real_agent.run(real_config(options)))
+            return await supervise({"fake agent": fake.run(fake_config(options))})
+        return await supervise(node_components(real_config(options), options.cluster_cidr))
     except (ValueError, KubeConfigError) as exc:
         log.error("%s", exc)
         return 2

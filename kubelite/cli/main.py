@@ -92,6 +92,8 @@ def server(**options: object) -> None:
               help="key[=value]:Effect taint on every node (repeatable).")
 @click.option("--kubelet-port", type=int, default=10250, show_default=True,
               help="HTTPS port for logs, exec and port-forward (only the API server may use it).")
+@click.option("--cluster-cidr", default="10.42.0.0/16", show_default=True,
+              help="The cluster's pod range (as given to the server).")
 @click.option("--cluster-dns", default="10.43.0.10", show_default=True, help="Nameserver for pods.")
 @click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
 @click.option("--insecure-registry", "insecure_registries", multiple=True,

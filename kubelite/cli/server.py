@@ -13,7 +13,6 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelite.agent import run as agent
 from kubelite.agent.config import (
     DEFAULT_CLUSTER_DOMAIN,
     DEFAULT_KUBELET_PORT,
@@ -23,7 +22,7 @@ from kubelite.agent.config import (
 )
 from kubelite.agent.fake import parse_taint
 from kubelite.apiserver.server import ApiServerConfig, StartupError, run
-from kubelite.cli.agent import parse_labels
+from kubelite.cli.agent import node_components, parse_labels
 from kubelite.cli.hostaddress import primary_address
 from kubelite.client import kubeconfig
 from kubelite.controllers import manager
@@ -121,7 +120,9 @@ async def run_server(config: ServerConfig) -> int:
         ),
     )
     if not config.disable_agent:
-        supervisor.start("agent", agent.run(config.agent_config(api.kubeconfig_path)))
+        node = node_components(config.agent_config(api.kubeconfig_path), config.cluster_cidr)
+        for name, work in node.items():
+            supervisor.start(name, work)
     log.info("kubelite is ready; kubeconfig: %s", api.kubeconfig_path)
     try:
         await supervisor.wait()

@@ -119,6 +119,7 @@ def start_server(directory: Path, netns: NetNamespace, *extra: str) -> ServerPro
 @contextmanager
 def server_in_netns(directory: Path, *extra: str) -> Iterator[ServerProcess]:
     with NetNamespace("klsrv") as netns:
+        give_default_route(netns)
         running = start_server(directory, netns, *extra)
         try:
             yield running
@@ -127,6 +128,17 @@ def server_in_netns(directory: Path, *extra: str) -> Iterator[ServerProcess]:
                 running.process.kill()
                 running.process.wait(timeout=10)
             cleanup_agent_leftovers(running.data_dir / "agent")
+
+
+def give_default_route(netns: NetNamespace) -> None:
+    """A default route, as every real host has (the proxy's DNAT happens after the routing decision, so a
+    ClusterIP must be routable from the node). It leads into a veth pair that ends in the same namespace, in
+    TEST-NET-1: nothing leaves."""
+    netns.run("ip", "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1")
+    netns.run("ip", "addr", "add", "192.0.2.2/24", "dev", "uplink0")
+    netns.run("ip", "link", "set", "uplink0", "up")
+    netns.run("ip", "link", "set", "uplink1", "up")
+    netns.run("ip", "route", "add", "default", "via", "192.0.2.1")
 
 
 def cleanup_agent_leftovers(agent_dir: Path) -> None:
