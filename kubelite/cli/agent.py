@@ -14,8 +14,10 @@ from typing import Any
 from kubelite.agent import fake
 from kubelite.agent import run as real_agent
 from kubelite.agent.config import AgentConfig, default_node_name
+from kubelite.agent.network.dnsaddress import bind_cluster_dns
 from kubelite.cli.hostaddress import primary_address
 from kubelite.client.kubeconfig import KubeConfigError
+from kubelite.dns import run as dns
 from kubelite.proxy import run as proxy
 from kubelite.util.supervisor import Supervisor
 
@@ -43,6 +45,7 @@ class AgentOptions:
     lease_interval: float
     kubelet_port: int
     cluster_cidr: str
+    resolv_conf: str
     cluster_dns: str
     cluster_domain: str
     insecure_registries: tuple[str, ...]
@@ -108,15 +111,33 @@ def _client_config(options: AgentOptions) -> Any:
     )
 
 
-def node_components(agent: AgentConfig, cluster_cidr: str) -> dict[str, Coroutine[Any, Any, Any]]:
-    """What runs on every real node: the agent and, beside it as kube-proxy beside a kubelet, the proxy."""
+def node_components(
+    agent: AgentConfig, cluster_cidr: str, resolv_conf: Path | None
+) -> dict[str, Coroutine[Any, Any, Any]]:
+    """What runs on every real node: the agent and, beside it as kube-proxy and a node-local DNS cache run
+    beside a kubelet, the service proxy and the cluster DNS server. Raises OSError if the DNS address
+    cannot be taken."""
     proxy_config = proxy.ProxyConfig(
         client_config=agent.client_config,
         node_name=agent.node_name,
         cluster_cidr=cluster_cidr,
         node_netns=agent.node_netns,
     )
-    return {"agent": real_agent.run(agent), "proxy": proxy.run(proxy_config)}
+    udp, tcp = bind_cluster_dns(agent.cluster_dns[0], agent.node_netns)
+    dns_config = dns.DnsConfig(
+        client_config=agent.client_config,
+        node_name=agent.node_name,
+        cluster_domain=agent.cluster_domain,
+        udp=udp,
+        tcp=tcp,
+        resolv_conf=resolv_conf,
+    )
+    return {"agent": real_agent.run(agent), "proxy": proxy.run(proxy_config), "dns": dns.run(dns_config)}
+
+
+def resolv_conf_path(text: str) -> Path | None:
+    """--resolv-conf: the file whose nameservers other names are forwarded to; "" forwards nowhere."""
+    return Path(text) if text else None
 
 
 async def supervise(components: dict[str, Coroutine[Any, Any, Any]]) -> int:
@@ -138,7 +159,9 @@ async def run_agent(options: AgentOptions) -> int:
     try:
         if options.runtime == "fake":
             return await supervise({"fake agent": fake.run(fake_config(options))})
-        return await supervise(node_components(real_config(options), options.cluster_cidr))
-    except (ValueError, KubeConfigError) as exc:
+        return await supervise(
+            node_components(real_config(options), options.cluster_cidr, resolv_conf_path(options.resolv_conf))
+        )
+    except (ValueError, KubeConfigError, OSError) as exc:
         log.error("%s", exc)
         return 2

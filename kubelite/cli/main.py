@@ -63,6 +63,8 @@ def version() -> None:
 @click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
 @click.option("--insecure-registry", "insecure_registries", multiple=True,
               help="host[:port] of a registry spoken to over plain HTTP (repeatable).")
+@click.option("--resolv-conf", default="/etc/resolv.conf", show_default=True,
+              help="Cluster DNS forwards other names to this file's nameservers (\"\": to none).")
 @click.option("--strict-image-pulls", is_flag=True,
               help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
 def server(**options: object) -> None:
@@ -98,6 +100,8 @@ def server(**options: object) -> None:
 @click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
 @click.option("--insecure-registry", "insecure_registries", multiple=True,
               help="host[:port] of a registry spoken to over plain HTTP (repeatable).")
+@click.option("--resolv-conf", default="/etc/resolv.conf", show_default=True,
+              help="Cluster DNS forwards other names to this file's nameservers (\"\": to none).")
 @click.option("--strict-image-pulls", is_flag=True,
               help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
 @click.option("--fake-nodes", type=int, default=1, show_default=True, help="How many nodes to simulate.")

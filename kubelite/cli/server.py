@@ -22,7 +22,7 @@ from kubelite.agent.config import (
 )
 from kubelite.agent.fake import parse_taint
 from kubelite.apiserver.server import ApiServerConfig, StartupError, run
-from kubelite.cli.agent import node_components, parse_labels
+from kubelite.cli.agent import node_components, parse_labels, resolv_conf_path
 from kubelite.cli.hostaddress import primary_address
 from kubelite.client import kubeconfig
 from kubelite.controllers import manager
@@ -54,6 +54,7 @@ class ServerConfig:
     cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
     insecure_registries: tuple[str, ...] = ()
     strict_image_pulls: bool = False
+    resolv_conf: str = "/etc/resolv.conf"
 
     @property
     def advertise_address(self) -> str | None:
@@ -120,7 +121,16 @@ async def run_server(config: ServerConfig) -> int:
         ),
     )
     if not config.disable_agent:
-        node = node_components(config.agent_config(api.kubeconfig_path), config.cluster_cidr)
+        try:
+            node = node_components(
+                config.agent_config(api.kubeconfig_path),
+                config.cluster_cidr,
+                resolv_conf_path(config.resolv_conf),
+            )
+        except OSError as exc:
+            log.error("cannot start this machine's node: %s", exc)
+            await api.stop()
+            return 1
         for name, work in node.items():
             supervisor.start(name, work)
     log.info("kubelite is ready; kubeconfig: %s", api.kubeconfig_path)

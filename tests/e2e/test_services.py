@@ -139,3 +139,35 @@ def test_a_service_selects_pods_of_its_own_namespace_only(cluster: ServerProcess
         assert [s.get("endpoints") or [] for s in slices["items"]] == [[]]
     finally:
         cluster.kubectl("delete", "namespace", other, "--wait=false", check=False)
+
+
+HEADLESS = """
+apiVersion: v1
+kind: Service
+metadata: {name: peers}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{name: http, port: 8080}]
+"""
+
+
+def test_pods_find_services_by_name_through_cluster_dns(cluster: ServerProcess, ns: str) -> None:
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=WEB + "---\n" + HEADLESS)
+    wait_for(lambda: "2/2" in cluster.kubectl("-n", ns, "get", "deploy", "web").stdout, within=90, what="web")
+    wait_for(lambda: "Running" in cluster.kubectl("-n", ns, "get", "pod", "client").stdout, within=60,
+             what="the client pod")
+    replicas = set(cluster.kubectl("-n", ns, "get", "pods", "-l", "app=web", "-o",
+                                   "jsonpath={.items[*].metadata.name}").stdout.split())
+    for url in (f"http://web.{ns}.svc.cluster.local/", "http://web/", f"http://web.{ns}/"):
+        fetched = _fetch_from_pod(cluster, ns, url)
+        assert fetched.returncode == 0 and fetched.stdout.strip() in replicas, (url, fetched.stderr)
+
+    pod_ips = set(cluster.kubectl("-n", ns, "get", "pods", "-l", "app=web", "-o",
+                                  "jsonpath={.items[*].status.podIP}").stdout.split())
+    looked_up = cluster.kubectl("-n", ns, "exec", "client", "--", "nslookup", "-type=a",
+                                f"peers.{ns}.svc.cluster.local").stdout
+    assert pod_ips <= set(looked_up.split()), looked_up  # headless: the ready pods' own addresses
+    missing = cluster.kubectl("-n", ns, "exec", "client", "--", "nslookup", f"nothing.{ns}.svc.cluster.local",
+                              check=False)
+    assert "NXDOMAIN" in missing.stdout + missing.stderr

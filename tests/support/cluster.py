@@ -96,8 +96,9 @@ def start_server(directory: Path, netns: NetNamespace, *extra: str) -> ServerPro
     log = directory / "server.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
+            # Cluster DNS forwards nowhere: pods under test never reach the host's resolver.
             [*netns.enter, sys.executable, "-m", "kubelite", "server",
-             "--data-dir", str(data_dir), *extra],
+             "--data-dir", str(data_dir), "--resolv-conf", "", *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -127,7 +127,8 @@ def start_agent(directory: Path, host: Host, node_name: str, server_data: Path) 
              "--server", f"https://{SERVER_IP}:6443",
              "--token-file", str(token_file),
              "--certificate-authority", str(server_data / "server" / "tls" / "ca.crt"),
-             "--node-ip", host.ip, "--node-name", node_name, "--data-dir", str(data_dir)],
+             "--node-ip", host.ip, "--node-name", node_name, "--data-dir", str(data_dir),
+             "--resolv-conf", ""],  # cluster DNS forwards nowhere under test
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -1,0 +1,37 @@
+"""The cluster DNS address on a node: carried on the node's loopback, with sockets bound to it there.
+
+Pods reach it through their default route (the bridge's gateway is the node), so the node answers its own
+pods' queries. With a node netns, the address and the sockets live in that namespace.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+from kubelite.agent.network.nsconnect import socket_in_netns
+
+DNS_PORT = 53
+
+
+def bind_cluster_dns(address: str, node_netns: str | None) -> tuple[socket.socket, socket.socket]:
+    """(udp, tcp) sockets bound to address:53 on the node; the address is put on lo if missing."""
+    path = None if node_netns is None else node_netns if "/" in node_netns else f"/run/netns/{node_netns}"
+    enter = [] if path is None else ["nsenter", f"--net={path}", "--"]
+    done = subprocess.run(
+        [*enter, "ip", "addr", "replace", f"{address}/32", "dev", "lo"], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise OSError(f"cannot put the cluster DNS address {address} on the node: {done.stderr.strip()}")
+    sockets: list[socket.socket] = []
+    try:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            made = socket.socket(socket.AF_INET, kind) if path is None else socket_in_netns(path, type=kind)
+            sockets.append(made)
+            made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            made.bind((address, DNS_PORT))
+    except OSError:
+        for made in sockets:
+            made.close()
+        raise
+    return sockets[0], sockets[1]
