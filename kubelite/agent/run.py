@@ -166,7 +166,9 @@ async def _network(reporter: NodeStatusReporter, config: AgentConfig) -> CniNetw
             "(is the controller manager running with a --cluster-cidr?)"
         )
     log.info("node %s: pod CIDR %s", config.node_name, pod_cidr)
-    return CniNetwork(config.paths, pod_cidr=pod_cidr, node_netns=config.node_netns)
+    network = CniNetwork(config.paths, pod_cidr=pod_cidr, node_netns=config.node_netns)
+    await network.prepare()
+    return network
 
 
 def _client_ca(config: AgentConfig) -> bytes:

@@ -2,8 +2,8 @@
 server's token, each in a network namespace of its own on a private LAN.
 
 Pods on different nodes reach each other by pod IP (the agents' routes to each other's pod ranges), and
-kubectl logs/exec reach pods on agent nodes through the API server. Service traffic tests (ClusterIP,
-NodePort, LoadBalancer from `cluster.client`) belong here once the service proxy runs on every node.
+kubectl logs/exec reach pods on agent nodes through the API server, and an external client reaches a
+Service through every node's NodePort and through its LoadBalancer address.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 
 from tests.support.cluster import wait_for
 from tests.support.multinode import (
+    LB_POOL,
     SERVER_IP,
     SUBNET,
     MultiNodeCluster,
@@ -30,7 +31,9 @@ from tests.support.multinode import (
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MultiNodeCluster]:
-    with multinode_cluster(tmp_path_factory.mktemp("multinode"), agents=2) as running:
+    with multinode_cluster(
+        tmp_path_factory.mktemp("multinode"), agents=2, server_args=("--lb-pool", LB_POOL)
+    ) as running:
         yield running
 
 
@@ -142,3 +145,35 @@ def test_kubelite_token_prints_the_token_agents_join_with(cluster: MultiNodeClus
     missing = subprocess.run(command, capture_output=True, text=True)
     assert missing.returncode == 1
     assert "has `kubelite server --data-dir" in missing.stderr
+
+
+def test_an_external_client_reaches_node_ports_on_every_node_and_a_load_balancer_ip(
+    cluster: MultiNodeCluster, ns: str
+) -> None:
+    server, agent0, _ = cluster.node_names
+    for name, node in (("web-a", server), ("web-b", agent0)):
+        run_pod(cluster, ns, name, node, WEB)
+        cluster.kubectl("-n", ns, "label", "pod", name, "tier=web")
+    cluster.kubectl("-n", ns, "create", "service", "nodeport", "web", "--tcp=80:8080")
+    cluster.kubectl("-n", ns, "set", "selector", "service", "web", "tier=web")
+    cluster.kubectl("-n", ns, "create", "service", "loadbalancer", "front", "--tcp=80:8080")
+    cluster.kubectl("-n", ns, "set", "selector", "service", "front", "tier=web")
+    node_port = cluster.kubectl("-n", ns, "get", "svc", "web", "-o", "jsonpath={.spec.ports[0].nodePort}")
+
+    def fetch(address: str, port: int | str, path: str = "/cgi-bin/who") -> str:
+        done = cluster.client.run("timeout", "3", "busybox", "wget", "-qO-", f"http://{address}:{port}{path}",
+                                  check=False)
+        return done.stdout.strip()
+
+    for node_ip in (SERVER_IP, f"{SUBNET}.11", f"{SUBNET}.12"):  # agent1 runs no web pod: it forwards
+        wait_for(lambda ip=node_ip: "sees" in fetch(ip, node_port), within=30, what=f"NodePort on {node_ip}")
+
+    ingress = ("-n", ns, "get", "svc", "front", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")
+    wait_for(lambda: cluster.kubectl(*ingress) != "", within=30, what="a LoadBalancer address")
+    lb_ip = cluster.kubectl(*ingress)
+    first, last = (int(part.rsplit(".", 1)[1]) for part in LB_POOL.split("-"))
+    assert lb_ip.startswith(f"{SUBNET}.") and first <= int(lb_ip.rsplit(".", 1)[1]) <= last
+    # kubelite announces no addresses (no ARP or BGP speaker): the network routes the pool to a node, as a
+    # router configured for MetalLB's BGP mode would. Every node accepts the address.
+    cluster.client.run("ip", "route", "replace", f"{lb_ip}/32", "via", f"{SUBNET}.12")
+    wait_for(lambda: "sees" in fetch(lb_ip, 80), within=30, what="the LoadBalancer address to answer")

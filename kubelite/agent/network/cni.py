@@ -71,7 +71,7 @@ class CniNetwork:
                 return Sandbox(pod_uid=pod_uid, netns_path=netns, ip=state["ip"])
             if state is not None or exists:
                 await self._teardown(pod_uid, state, exists)  # half-made, or its netns vanished (a reboot)
-            await self._prepare()
+            await self.prepare()
             state = {"podUID": pod_uid, "namespace": namespace, "name": name, "netns": netns}
             state["portMappings"] = plugins.port_mappings(ports)
             self._save(pod_uid, state)  # not in a thread: a cancel must not separate the record from the work
@@ -170,8 +170,9 @@ class CniNetwork:
             wrap=self._wrap,
         )
 
-    async def _prepare(self) -> None:
-        """Once per instance: directories, the config for people to read, ip_forward in the node's netns."""
+    async def prepare(self) -> None:
+        """Once per instance (the agent calls it at start; setup() makes sure): directories, the config for
+        people to read, and ip_forward in the node's netns: a node with no pods still forwards Services."""
         async with self._prepare_lock:
             if not self._prepared:
                 try:
