@@ -186,7 +186,13 @@ async def measure(work: Path, agent_pid: int, single_runs: int, replicas: int, i
         deployment = await deployment_all_running(client, namespace, replicas)
         await client.delete(DEPLOYMENTS, "bench", namespace=namespace)
         await wait_empty(client, namespace)
-        await asyncio.sleep(5)  # let the teardown settle before the quiet window
+        containers = work / "node" / "agent" / "containers"
+
+        async def torn_down() -> bool:  # pods vanish from the API before the node has cleaned up
+            return not any(containers.iterdir())
+
+        await poll(torn_down)
+        await asyncio.sleep(5)  # then a few quiet sync rounds before the window
         rss = rss_mb(agent_pid)
         before, start = cpu_seconds(agent_pid), time.perf_counter()
         await asyncio.sleep(idle_window)

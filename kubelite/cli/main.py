@@ -11,9 +11,7 @@ import click
 
 from kubelite import __version__
 from kubelite.api.version import KUBERNETES_VERSION
-from kubelite.cli.agent import AgentOptions, run_agent
 from kubelite.cli.image import image
-from kubelite.cli.server import ServerConfig, run_server
 from kubelite.cli.token import token
 
 
@@ -69,6 +67,9 @@ def version() -> None:
               help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
 def server(**options: object) -> None:
     """Run the control plane."""
+    # Each command imports only what it runs: an agent-only node never loads the control plane's code.
+    from kubelite.cli.server import ServerConfig, run_server
+
     config = ServerConfig(**options)  # type: ignore[arg-type]
     sys.exit(asyncio.run(run_server(config)))
 
@@ -113,6 +114,8 @@ def server(**options: object) -> None:
               help="Seconds between fake node Lease renewals.")
 def agent(**options: object) -> None:
     """Join a cluster as node(s)."""
+    from kubelite.cli.agent import AgentOptions, run_agent
+
     sys.exit(asyncio.run(run_agent(AgentOptions(**options))))  # type: ignore[arg-type]
 
 

@@ -100,9 +100,7 @@ class AgentServer:
 
     async def start(self) -> None:
         """Listen (port 0 picks a free one, then `self.port` tells which)."""
-        cert, key = await asyncio.to_thread(
-            tls.ensure_serving_cert, self.paths.pki, self.paths.node_name, self._names
-        )
+        cert, key = await tls.ensure_serving_cert(self.paths.pki, self.paths.node_name, self._names)
         ssl_context = tls.server_context(cert, key, self._ca_pem)
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2)
         await self._runner.setup()

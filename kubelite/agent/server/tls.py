@@ -1,73 +1,30 @@
-"""The agent's serving certificate (self-signed, as a kubelet without a bootstrap CSR has) and its TLS
-context, which demands a client certificate issued by the cluster CA: only the API server may stream."""
+"""The agent's TLS: its serving certificate, made by a short-lived child process (kubelite.agent.server.certs,
+so this long-lived one never loads `cryptography`), and a context that demands a client certificate issued
+by the cluster CA: only the API server may stream."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import os
+import asyncio
 import ssl
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-_VALIDITY = datetime.timedelta(days=365)
+class CertificateError(Exception):
+    """The serving certificate could not be made."""
 
 
-def _san(name: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
-
-
-def _covers(cert_path: Path, names: list[str]) -> bool:
-    try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (OSError, ValueError, x509.ExtensionNotFound):
-        return False
-    have = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)} | set(
-        sans.get_values_for_type(x509.DNSName)
+async def ensure_serving_cert(pki: Path, node_name: str, names: Sequence[str]) -> tuple[Path, Path]:
+    """`<pki>/agent.crt` and `agent.key`, (re-)issued when missing, expiring, or not covering `names`."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kubelite.agent.server.certs", str(pki), node_name, *names,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
-    now = datetime.datetime.now(datetime.UTC)
-    return {str(_san(n).value) for n in names} <= have and cert.not_valid_after_utc - now > _VALIDITY / 4
-
-
-def ensure_serving_cert(pki: Path, node_name: str, names: list[str]) -> tuple[Path, Path]:
-    """`<pki>/agent.crt` and `agent.key`, re-issued when the names (node IPs and host names) change."""
-    cert_path, key_path = pki / "agent.crt", pki / "agent.key"
-    names = list(dict.fromkeys([*names, node_name]))
-    if key_path.exists() and _covers(cert_path, names):
-        return cert_path, key_path
-    pki.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_name}@kubelite-agent")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([_san(n) for n in names]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return cert_path, key_path
+    _, err = await child.communicate()
+    if child.returncode != 0:
+        raise CertificateError(f"cannot make the agent's serving certificate: {err.decode(errors='replace')}")
+    return pki / "agent.crt", pki / "agent.key"
 
 
 def server_context(cert: Path, key: Path, ca_pem: bytes) -> ssl.SSLContext:

@@ -31,7 +31,7 @@ from kubelite.agent.pods.probes import (
     Target,
     run_probe,
 )
-from kubelite.agent.server.tls import ensure_serving_cert
+from kubelite.agent.server.certs import ensure_serving_cert
 
 
 class HostExecDouble:
