@@ -63,6 +63,12 @@ class ApiServerConfig:
         return IPRange.parse(self.service_cidr).address(0)
 
     @property
+    def cluster_dns_ip(self) -> str | None:
+        """The service range's tenth address: the cluster DNS Service's (None in a smaller range)."""
+        addresses = IPRange.parse(self.service_cidr)
+        return addresses.address(9) if addresses.size > 9 else None
+
+    @property
     def endpoint_address(self) -> str:
         """The address the `kubernetes` Service's endpoints name: the advertised one, else the bound one."""
         if self.advertise_address:
@@ -154,6 +160,17 @@ async def _bootstrap_kubernetes_service(ctx: ServerContext, config: ApiServerCon
         )
     except errors.ApiError as exc:
         log.error("cannot set up the kubernetes Service: %s", exc.message)
+
+
+async def _bootstrap_cluster_dns_service(ctx: ServerContext, config: ApiServerConfig) -> None:
+    """kube-system/kube-dns, where the nodes answer DNS; like the `kubernetes` Service, never fatal."""
+    found = _service_registries(ctx)
+    if found is None or (cluster_ip := config.cluster_dns_ip) is None:
+        return
+    try:
+        await bootstrap.ensure_cluster_dns_service(found[0], found[1].allocator, cluster_ip=cluster_ip)
+    except errors.ApiError as exc:
+        log.error("cannot set up the kube-dns Service: %s", exc.message)
 
 
 def _client_host(config: ApiServerConfig) -> str:
@@ -260,6 +277,7 @@ async def run(
         runner = await _serve(ctx, config, files)
         port = _bound_port(runner) or config.port
         await _bootstrap_kubernetes_service(ctx, config, port)
+        await _bootstrap_cluster_dns_service(ctx, config)
     except BaseException:
         if ctx is not None:
             await ctx.stop_caches()

@@ -122,6 +122,7 @@ def node_components(
         node_name=agent.node_name,
         cluster_cidr=cluster_cidr,
         node_netns=agent.node_netns,
+        node_local_ips=frozenset({agent.cluster_dns[0]}),
     )
     udp, tcp = bind_cluster_dns(agent.cluster_dns[0], agent.node_netns)
     dns_config = dns.DnsConfig(

@@ -9,6 +9,8 @@ through its Service; clients outside the cluster CIDR; NodePort traffic under po
 0x4000 and are masqueraded in POSTROUTING (KL-POSTROUTING). With sessionAffinity ClientIP, `-m recent`
 remembers which SEP a client used. filter: a port with no endpoints at all is REJECTed (the client sees
 "connection refused" at once); one whose endpoints all live elsewhere under a Local policy is DROPped.
+A port at an address the node serves itself (the cluster DNS address) gets no rules at all: its traffic
+must reach the node's own listener.
 """
 
 from __future__ import annotations
@@ -209,6 +211,11 @@ class _Builder:
             f"-m addrtype --src-type LOCAL -j {svc}",
             f"-j {svl}",
         )
+
+
+def proxied(ports: Iterable[ServicePort], node_local_ips: frozenset[str]) -> list[ServicePort]:
+    """The ports the proxy handles: all but those whose cluster IP the node answers at itself."""
+    return [p for p in ports if node_local_ips.isdisjoint(p.cluster_ips)]
 
 
 def build(

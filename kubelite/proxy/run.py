@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from kubelite.client.rest import RestClient
 from kubelite.proxy.conntrack import UdpState, stale_flows, udp_state
 from kubelite.proxy.iptables import Iptables, IptablesError, RuleSyncer
 from kubelite.proxy.model import SERVICE_NAME_LABEL, ServicePort, service_ports
-from kubelite.proxy.rules import Ruleset, build
+from kubelite.proxy.rules import Ruleset, build, proxied
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,16 @@ class ServiceProxy:
         node_ips: Sequence[str] = (),
         node_netns: str | None = None,
         cluster_cidr: str | None = None,
+        node_local_ips: Iterable[str] = (),
         min_sync_period: float = 0.1,
     ) -> None:
         """`node_ips`: the addresses NodePorts answer on, 127.0.0.1 is added (empty: every local address).
-        `cluster_cidr`: pod addresses; traffic to a ClusterIP from outside it is masqueraded."""
+        `cluster_cidr`: pod addresses; traffic to a ClusterIP from outside it is masqueraded.
+        `node_local_ips`: ClusterIPs the node serves itself (cluster DNS): Services there are not proxied."""
         self.client = client
         self.node_name = node_name
         self.cluster_cidr = cluster_cidr
+        self.node_local_ips = frozenset(node_local_ips)
         self.nodeport_addresses = tuple(dict.fromkeys([*node_ips, "127.0.0.1"])) if node_ips else ()
         self.iptables = Iptables(node_netns)
         self.syncer = RuleSyncer(self.iptables)
@@ -86,7 +89,7 @@ class ServiceProxy:
 
     async def sync(self) -> None:
         started = time.perf_counter()
-        ports = self.desired_ports()
+        ports = proxied(self.desired_ports(), self.node_local_ips)
         ruleset = build(
             ports,
             node_name=self.node_name,
@@ -134,6 +137,7 @@ class ProxyConfig:
     node_name: str
     cluster_cidr: str
     node_netns: str | None = None  # the node's pod network lives in this netns (see kubelite.agent.config)
+    node_local_ips: frozenset[str] = frozenset()  # ClusterIPs the node answers at itself: left unproxied
 
 
 async def run(config: ProxyConfig) -> None:
@@ -146,6 +150,7 @@ async def run(config: ProxyConfig) -> None:
             node_name=config.node_name,
             node_netns=config.node_netns,
             cluster_cidr=config.cluster_cidr,
+            node_local_ips=config.node_local_ips,
         )
         async with asyncio.TaskGroup() as group:
             group.create_task(informers.run(), name="proxy informers")

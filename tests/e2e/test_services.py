@@ -171,3 +171,23 @@ def test_pods_find_services_by_name_through_cluster_dns(cluster: ServerProcess, 
     missing = cluster.kubectl("-n", ns, "exec", "client", "--", "nslookup", f"nothing.{ns}.svc.cluster.local",
                               check=False)
     assert "NXDOMAIN" in missing.stdout + missing.stderr
+
+
+def test_kube_dns_holds_the_dns_address_and_the_proxy_leaves_it_to_the_node(cluster: ServerProcess,
+                                                                             ns: str) -> None:
+    shown = cluster.kubectl("get", "svc", "-n", "kube-system", "kube-dns").stdout.splitlines()
+    assert shown[1].split()[:5] == ["kube-dns", "ClusterIP", "10.43.0.10", "<none>", "53/UDP,53/TCP,9153/TCP"]
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=WEB)
+    wait_for(lambda: "Running" in cluster.kubectl("-n", ns, "get", "pod", "client").stdout, within=60,
+             what="the client pod")
+    web_ip = cluster.kubectl("-n", ns, "get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}").stdout
+    wait_for(lambda: f"-d {web_ip}/32" in cluster.netns.run("iptables-save", "-t", "nat").stdout, within=30,
+             what="the proxy's rules for web")
+    # kube-dns selects no pods: proxied, it would be REJECTed (the node's own lookups refused) or, with a
+    # user's CoreDNS pods behind it, DNATed away from the node's DNS server.
+    assert "10.43.0.10" not in cluster.netns.run("iptables-save").stdout
+    name = f"web.{ns}.svc.cluster.local"
+    from_node = cluster.netns.run("timeout", "3", "busybox", "nslookup", name, "10.43.0.10", check=False)
+    assert web_ip in from_node.stdout.split(), from_node.stdout + from_node.stderr
+    from_pod = cluster.kubectl("-n", ns, "exec", "client", "--", "nslookup", name, check=False)
+    assert web_ip in from_pod.stdout.split(), from_pod.stdout + from_pod.stderr

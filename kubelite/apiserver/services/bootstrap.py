@@ -6,6 +6,10 @@ advertises; each start brings them up to date. The Endpoints are written as the 
 a single-machine setup advertises a loopback address, which user-written Endpoints may not hold. With
 several API servers on one store the last one started is the one named (no lease-based merging yet).
 
+The cluster DNS Service, `kube-system/kube-dns`, sits at the range's tenth address, where every node answers
+DNS itself (as k3s's CoreDNS manifest shapes it). It holds that address like any Service, so no user's
+Service gets it; a user's Service that took it first is left alone (with a warning).
+
 Reservations are repaired too: a Service stored without them (written before they existed) gets them, and
 stale ones (a crash between reserving and storing) are dropped.
 """
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 
 NAME, NAMESPACE = "kubernetes", "default"
 PORT_NAME = "https"
+DNS_NAME, DNS_NAMESPACE = "kube-dns", "kube-system"
+DNS_LABELS = {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"}
 
 
 def _service(cluster_ip: str, port: int) -> dict[str, Any]:
@@ -80,27 +86,31 @@ def _endpoint_slice(address: str, port: int) -> dict[str, Any]:
     }
 
 
-async def _reconcile(registry: Registry, desired: dict[str, Any], *, fields: tuple[str, ...]) -> None:
-    """Bring the `fields` and labels of the stored object in line with `desired`, or create it. (Updating
-    first matters for the Service: a create would try to reserve its address again.)"""
+async def _reconcile(
+    registry: Registry, desired: dict[str, Any], *, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """Bring the `fields` ("subsets", or "spec.ports": one key of a section) and labels of the stored object
+    in line with `desired`, or create it. (Updating first matters for Services: a create would try to
+    reserve the address again, and a Service's cluster IP stays its own for good.)"""
 
     def update(current: dict[str, Any]) -> dict[str, Any]:
         current["metadata"].setdefault("labels", {}).update(desired["metadata"]["labels"])
-        for name in fields:
-            current.setdefault(name, {})
-            if name == "spec":  # a Service: only its ports move, its cluster IP is its own for good
-                current["spec"]["ports"] = copy.deepcopy(desired["spec"]["ports"])
+        for field in fields:
+            section, _, key = field.partition(".")
+            if key:
+                current.setdefault(section, {})[key] = copy.deepcopy(desired[section][key])
             else:
-                current[name] = copy.deepcopy(desired[name])
+                current[section] = copy.deepcopy(desired[section])
         return current
 
     trusted = desired["kind"] != "Service"
+    meta = desired["metadata"]
     try:
-        await registry.update(NAMESPACE, NAME, update, trusted=trusted)
+        return (await registry.update(meta["namespace"], meta["name"], update, trusted=trusted)).obj
     except errors.ApiError as exc:
         if exc.reason != "NotFound":
             raise
-        await registry.create(copy.deepcopy(desired), trusted=trusted)
+        return await registry.create(copy.deepcopy(desired), trusted=trusted)
 
 
 async def ensure_kubernetes_service(
@@ -112,7 +122,7 @@ async def ensure_kubernetes_service(
     address: str,
     port: int,
 ) -> None:
-    await _reconcile(services, _service(cluster_ip, port), fields=("spec",))
+    await _reconcile(services, _service(cluster_ip, port), fields=("spec.ports",))
     try:
         ipaddress.ip_address(address)
     except ValueError:
@@ -123,6 +133,57 @@ async def ensure_kubernetes_service(
     if endpoint_slices is not None:
         slice_fields = ("addressType", "endpoints", "ports")
         await _reconcile(endpoint_slices, _endpoint_slice(address, port), fields=slice_fields)
+
+
+def _dns_service(cluster_ip: str) -> dict[str, Any]:
+    ports = [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": DNS_NAME, "namespace": DNS_NAMESPACE, "labels": dict(DNS_LABELS)},
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": cluster_ip,
+            "selector": {"k8s-app": "kube-dns"},
+            "ports": [{"name": n, "port": p, "protocol": proto, "targetPort": p} for n, p, proto in ports],
+            "sessionAffinity": "None",
+        },
+    }
+
+
+async def ensure_cluster_dns_service(
+    services: Registry, allocator: ServiceAllocator, *, cluster_ip: str
+) -> None:
+    """Create or repair kube-system/kube-dns at `cluster_ip`, unless another Service holds that address.
+    (The kube-system namespace is one the server always makes first.)"""
+    try:
+        stored = await _reconcile(services, _dns_service(cluster_ip), fields=("spec.ports", "spec.selector"))
+    except errors.ApiError as exc:
+        holder = await allocator.ip_reservations.holder(cluster_ip)
+        if (
+            exc.reason != "Invalid"
+            or holder is None
+            or (holder.namespace, holder.name) == (DNS_NAMESPACE, DNS_NAME)
+        ):
+            raise
+        log.warning(
+            "the cluster DNS address %s is taken by Service %s/%s, so there is no %s/%s Service; every node "
+            "answers DNS at that address itself, so that Service's traffic never reaches its endpoints",
+            cluster_ip,
+            holder.namespace,
+            holder.name,
+            DNS_NAMESPACE,
+            DNS_NAME,
+        )
+        return
+    if (stored_ip := stored["spec"].get("clusterIP")) != cluster_ip:
+        log.warning(
+            "Service %s/%s has cluster IP %s, but pods are told to resolve names at %s",
+            DNS_NAMESPACE,
+            DNS_NAME,
+            stored_ip,
+            cluster_ip,
+        )
 
 
 async def _ensure(reservations: Reservations, value: str, holder: Holder) -> None:

@@ -1,14 +1,16 @@
 """Service address allocation: cluster IPs from the service CIDR, node ports from 30000-32767, the
-`kubernetes` Service, and reservations that survive restarts and races."""
+`kubernetes` and `kube-dns` Services, and reservations that survive restarts and races."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from kubernetes import client
 
@@ -209,3 +211,69 @@ def test_dual_stack_is_refused_on_a_single_stack_cluster(apiserver: RunningServe
     )
     prefer = _create(apiserver, "prefer", ipFamilyPolicy="PreferDualStack")["spec"]
     assert (prefer["ipFamilies"], prefer["ipFamilyPolicy"]) == (["IPv4"], "PreferDualStack")
+
+
+def _kube_dns(server: RunningServer) -> dict[str, Any]:
+    return _get(server, "kube-dns", "kube-system")
+
+
+def test_kube_dns_holds_the_tenth_address_of_the_range(apiserver: RunningServer) -> None:
+    svc = _kube_dns(apiserver)
+    assert svc["metadata"]["labels"] == {
+        "k8s-app": "kube-dns",
+        "kubernetes.io/cluster-service": "true",
+        "kubernetes.io/name": "CoreDNS",
+    }
+    spec = svc["spec"]
+    assert (spec["clusterIP"], spec["clusterIPs"], spec["type"]) == (
+        "10.43.0.10",
+        ["10.43.0.10"],
+        "ClusterIP",
+    )
+    assert spec["selector"] == {"k8s-app": "kube-dns"}
+    assert [(p["name"], p["port"], p["protocol"], p["targetPort"]) for p in spec["ports"]] == [
+        ("dns", 53, "UDP", 53),
+        ("dns-tcp", 53, "TCP", 53),
+        ("metrics", 9153, "TCP", 9153),
+    ]
+    table = apiserver.kubectl("get", "svc", "-n", "kube-system").stdout.splitlines()
+    assert table[1].split()[:5] == ["kube-dns", "ClusterIP", "10.43.0.10", "<none>", "53/UDP,53/TCP,9153/TCP"]
+    assert _refused(apiserver, "squatter", clusterIP="10.43.0.10").endswith(
+        "provided IP is already allocated"
+    )
+
+
+def test_kube_dns_is_repaired_at_restart_and_a_users_service_at_its_address_is_left_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, thread = start_server(tmp_path / "data", service_cidr="10.96.0.0/16")
+    try:
+        uid = _kube_dns(first)["metadata"]["uid"]
+        assert _kube_dns(first)["spec"]["clusterIP"] == "10.96.0.10"
+        patch = '{"metadata":{"labels":{"k8s-app":"changed"}},"spec":{"ports":[{"name":"x","port":1}]}}'
+        first.kubectl("patch", "svc", "kube-dns", "-n", "kube-system", "--type=merge", "-p", patch)
+    finally:
+        stop_server(first, thread)
+    second, thread = start_server(tmp_path / "data", service_cidr="10.96.0.0/16")
+    try:
+        svc = _kube_dns(second)
+        assert svc["metadata"]["uid"] == uid and svc["metadata"]["labels"]["k8s-app"] == "kube-dns"
+        assert [p["name"] for p in svc["spec"]["ports"]] == ["dns", "dns-tcp", "metrics"]
+        assert svc["spec"]["clusterIP"] == "10.96.0.10"
+        assert _refused(second, "late", clusterIP="10.96.0.10").endswith("provided IP is already allocated")
+        # A user takes the address while kube-dns is gone: the next start keeps the user's Service.
+        second.kubectl("delete", "svc", "kube-dns", "-n", "kube-system")
+        assert _create(second, "mine", clusterIP="10.96.0.10")["spec"]["clusterIP"] == "10.96.0.10"
+    finally:
+        stop_server(second, thread)
+    caplog.set_level(logging.WARNING, logger="kubelite.apiserver.services.bootstrap")
+    third, thread = start_server(tmp_path / "data", service_cidr="10.96.0.0/16")
+    try:
+        gone = third.kubectl("get", "svc", "kube-dns", "-n", "kube-system", check=False)
+        assert gone.returncode == 1 and "NotFound" in gone.stderr
+        assert _get(third, "mine")["spec"]["clusterIP"] == "10.96.0.10"
+    finally:
+        stop_server(third, thread)
+    assert any("10.96.0.10 is taken by Service default/mine" in r.getMessage() for r in caplog.records), (
+        caplog.text
+    )

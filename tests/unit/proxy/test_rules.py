@@ -6,7 +6,7 @@ from typing import Any
 
 from kubelite.proxy.conntrack import stale_flows, udp_state
 from kubelite.proxy.model import service_ports
-from kubelite.proxy.rules import NODEPORTS, SERVICES, Ruleset, build, chain_name
+from kubelite.proxy.rules import NODEPORTS, SERVICES, Ruleset, build, chain_name, proxied
 
 
 def service(name: str = "web", **spec: Any) -> dict[str, Any]:
@@ -47,6 +47,10 @@ def dnat_targets(ruleset: Ruleset) -> set[str]:
         for line in lines
         if "DNAT" in line
     }
+
+
+def all_lines(ruleset: Ruleset) -> list[str]:
+    return [line for chains in ruleset.tables.values() for rules in chains.values() for line in rules]
 
 
 def test_cluster_ip_balances_over_ready_endpoints_with_named_target_port() -> None:
@@ -208,3 +212,25 @@ def test_cached_builds_equal_fresh_ones_and_reuse_unchanged_ports() -> None:
     assert second == build([*changed, *other], node_name="n1", cluster_cidr="10.42.0.0/16")
     assert first != second and dnat_targets(second) == {"10.42.0.5:8080", "10.42.0.6:8080"}
     assert cache[other[0]] is kept and set(cache) == {changed[0], other[0]}
+
+
+def test_ports_at_an_address_the_node_serves_itself_get_no_rules() -> None:
+    dns = service(
+        name="kube-dns",
+        clusterIP="10.43.0.10",
+        clusterIPs=["10.43.0.10"],
+        ports=[{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53}],
+    )
+    web = service_ports(service(), [slice_(endpoint("10.42.0.5"))])
+    # kube-dns has no endpoints: proxied, it would be REJECTed; a user's CoreDNS pods would be DNATed to.
+    dns_slice = slice_(endpoint("10.42.0.9"), port=53, name="dns-tcp")
+    for ports in (service_ports(dns, []), service_ports(dns, [dns_slice])):
+        assert any(
+            "-d 10.43.0.10/32" in line for line in all_lines(build(ports, node_name="n1", cluster_cidr=None))
+        )
+        kept = proxied([*ports, *web], frozenset({"10.43.0.10"}))
+        assert kept == web
+        ruleset = build(kept, node_name="n1", cluster_cidr="10.42.0.0/16")
+        assert not any("10.43.0.10" in line or "kube-dns" in line for line in all_lines(ruleset))
+        assert dnat_targets(ruleset) == {"10.42.0.5:8080"}
+    assert proxied(web, frozenset()) == web
