@@ -28,6 +28,7 @@ from kubelite.agent.pods.probes import ProbeKey, Prober, ProbeResult
 from kubelite.agent.pods.types import PodOptions
 from kubelite.agent.pods.wiring import real_helpers
 from kubelite.agent.pods.workers import PodWorkers
+from kubelite.agent.runtime.logrotate import LogRotator
 from kubelite.agent.runtime.oci import OciRuntime
 from kubelite.agent.server.app import AgentServer
 from kubelite.agent.volumes.manager import Volumes
@@ -150,6 +151,7 @@ async def run(config: AgentConfig) -> None:
                         group.create_task(reporter.run(), name="node status")
                         group.create_task(importer.run(), name="image archive import")
                         group.create_task(image_gc.run(), name="image garbage collection")
+                        group.create_task(LogRotator(runtime, paths).run(), name="container log rotation")
                         group.create_task(routes.run(), name="routes to other nodes' pods")
                 finally:
                     await prober.close()

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import orjson
 
-DEFAULT_LOG_SIZE_MAX = 10 * 1024 * 1024
+# conmon truncates a log past this size: only a backstop while the agent, which rotates logs at 10 MiB
+# (kubelite.agent.runtime.logrotate), is not running.
+DEFAULT_LOG_SIZE_MAX = 64 * 1024 * 1024
 SYNC_TIMEOUT = 30.0
 
 
@@ -58,6 +60,25 @@ class BundleFiles:
 
 class MonitorError(Exception):
     pass
+
+
+RESIZE = 1  # conmon's control FIFO messages: `<type> <height> <width>`
+REOPEN_LOGS = 2
+
+
+def control(bundle: Path, kind: int, height: int = 0, width: int = 0) -> bool:
+    """Send conmon a control message through the bundle's FIFO; False if no monitor is listening."""
+    try:
+        fd = os.open(bundle / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        os.write(fd, f"{kind} {height} {width}\n".encode())
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 @dataclass(frozen=True)

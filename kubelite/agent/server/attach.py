@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 from aiohttp import WSMsgType, web
 
+from kubelite.agent.runtime import monitor
 from kubelite.agent.server import channels
 from kubelite.agent.server.exec import ExecOptions
 
@@ -41,16 +42,10 @@ async def _connect(bundle: Path) -> socket.socket:
 def _resize(bundle: Path, payload: bytes) -> None:
     try:
         size = orjson.loads(payload)
-        message = f"1 {int(size['Height'])} {int(size['Width'])}\n".encode()
-        fd = os.open(bundle / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OSError):
-        return  # a malformed resize, or a monitor without a control FIFO: not worth ending the session
-    try:
-        os.write(fd, message)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        height, width = int(size["Height"]), int(size["Width"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return  # a malformed resize is not worth ending the session
+    monitor.control(bundle, monitor.RESIZE, height, width)
 
 
 async def _output(ws: web.WebSocketResponse, sock: socket.socket, opts: ExecOptions) -> None:
