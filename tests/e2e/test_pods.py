@@ -204,6 +204,25 @@ spec:
     assert (host_dir / "copied").read_text() == "from-writer\n"
 
 
+def test_an_empty_dir_past_its_size_limit_gets_the_pod_evicted(ns: Namespace) -> None:
+    ns.apply("""
+apiVersion: v1
+kind: Pod
+metadata: {name: filler}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: fill
+    image: busybox
+    command: ["sh", "-c", "head -c 3000000 /dev/zero > /scratch/blob; sleep 3600"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  volumes: [{name: scratch, emptyDir: {sizeLimit: 1Mi}}]
+""")
+    status = ns.wait_phase("filler", "Failed")["status"]
+    assert status["reason"] == "Evicted"
+    assert status["message"] == 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". '
+
+
 def test_data_on_a_persistent_volume_survives_the_pod(ns: Namespace, tmp_path: Path) -> None:
     volume_dir, pv = tmp_path / "pv", f"pv-{ns.name}"
     ns.apply(f"""

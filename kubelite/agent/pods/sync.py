@@ -26,6 +26,7 @@ from kubelite.agent.pods.record import (
 from kubelite.agent.pods.types import JSON, POD_FILES, Images, PodHelpers, PodOptions, Prober, Waiting
 from kubelite.agent.runtime.types import ContainerState, Runtime, RuntimeFailure, Status
 from kubelite.agent.volumes.types import ConfigError, VolumeError, VolumeManager
+from kubelite.api.quantity import parse
 from kubelite.client import errors
 from kubelite.client.events import EventRecorder
 from kubelite.client.rest import RestClient
@@ -112,6 +113,9 @@ class PodSyncer:
                 sandbox_ready=record.sandbox is not None,
             )
             raise
+        if (too_big := await self._over_size_limit(pod)) is not None:
+            await self._evict(pod, record, too_big)
+            return None
         requeue.extend(await self._containers(pod, record))
         states = await self._states(uid)
         self._forget_exited(record, states)
@@ -360,7 +364,27 @@ class PodSyncer:
 
     async def _deadline_exceeded(self, pod: JSON, record: PodRecord) -> None:
         self._event(pod, "DeadlineExceeded", DEADLINE_MESSAGE)
-        record.terminal = ("Failed", "DeadlineExceeded", DEADLINE_MESSAGE)
+        await self._fail(pod, record, "DeadlineExceeded", DEADLINE_MESSAGE)
+
+    async def _over_size_limit(self, pod: JSON) -> str | None:
+        """The eviction manager's local-storage check: an emptyDir on disk past its sizeLimit."""
+        for volume in (pod.get("spec") or {}).get("volumes") or ():
+            empty_dir = volume.get("emptyDir")
+            if empty_dir is None or not empty_dir.get("sizeLimit") or empty_dir.get("medium") == "Memory":
+                continue  # a tmpfs is bounded by its own size
+            used = await self.volumes.disk_usage(pod["metadata"]["uid"], volume["name"])
+            limit = str(empty_dir["sizeLimit"])
+            if used > parse(limit).value:
+                return f'Usage of EmptyDir volume "{volume["name"]}" exceeds the limit "{limit}". '
+        return None
+
+    async def _evict(self, pod: JSON, record: PodRecord, message: str) -> None:
+        self._event(pod, "Evicted", message, "Warning")
+        await self._fail(pod, record, "Evicted", message)
+
+    async def _fail(self, pod: JSON, record: PodRecord, reason: str, message: str) -> None:
+        """The node ends the pod: containers stopped, phase Failed with the reason and message."""
+        record.terminal = ("Failed", reason, message)
         await self._stop_all(pod, grace_period(pod))
         await write_status(
             self.client, self.options, pod, record, await self._states(record.uid), sandbox_ready=False

@@ -44,6 +44,10 @@ class VolumeManager(Protocol):
         """Unmount and delete everything of the pod (tmpfs for secrets included). Idempotent."""
         ...
 
+    async def disk_usage(self, pod_uid: str, volume: str) -> int:
+        """Bytes an emptyDir on disk holds (for sizeLimit eviction)."""
+        ...
+
     def pods_on_disk(self) -> list[str]:
         """Pod UIDs that have volume directories here (for removing leftovers)."""
         ...

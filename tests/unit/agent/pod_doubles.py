@@ -113,6 +113,7 @@ class VolumesDouble:
     def __init__(self) -> None:
         self.on_disk: set[str] = set()
         self.calls: list[tuple[str, str]] = []
+        self.usage: dict[tuple[str, str], int] = {}  # (pod uid, emptyDir name) -> bytes
 
     async def setup(self, pod: JSON) -> None:
         self.calls.append(("setup", pod["metadata"]["uid"]))
@@ -127,6 +128,9 @@ class VolumesDouble:
     async def teardown(self, pod_uid: str) -> None:
         self.calls.append(("teardown", pod_uid))
         self.on_disk.discard(pod_uid)
+
+    async def disk_usage(self, pod_uid: str, volume: str) -> int:
+        return self.usage.get((pod_uid, volume), 0)
 
     def pods_on_disk(self) -> list[str]:
         return sorted(self.on_disk)

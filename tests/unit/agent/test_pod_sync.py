@@ -278,6 +278,24 @@ async def test_active_deadline_kills_and_fails_the_pod(tmp_path: Path) -> None:
     assert ("stop", "u1_app_0") in h.runtime.calls and "DeadlineExceeded" in h.recorder.reasons()
 
 
+async def test_an_empty_dir_past_its_size_limit_evicts_the_pod(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    volumes = [
+        {"name": "scratch", "emptyDir": {"sizeLimit": "1Mi"}},
+        {"name": "ram", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},  # tmpfs bounds itself
+    ]
+    pod = make_pod(container(), volumes=volumes)
+    h.volumes.usage[("u1", "ram")] = 5 * 1024 * 1024
+    h.volumes.usage[("u1", "scratch")] = 1024 * 1024
+    await h.syncer.sync(pod)
+    assert h.status["phase"] == "Running"  # exactly at the limit is allowed
+    h.volumes.usage[("u1", "scratch")] = 1024 * 1024 + 1
+    await h.syncer.sync(pod)
+    message = 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". '
+    assert (h.status["phase"], h.status["reason"], h.status["message"]) == ("Failed", "Evicted", message)
+    assert ("stop", "u1_app_0") in h.runtime.calls and ("Warning", "Evicted", message) in h.recorder.events
+
+
 async def test_graceful_deletion_runs_pre_stop_then_stops_tears_down_and_confirms(tmp_path: Path) -> None:
     h = harness(tmp_path)
     pod = make_pod(container(lifecycle={"preStop": {"exec": {"command": ["x"]}}}))
