@@ -133,32 +133,51 @@ def _is_ip(name: str) -> bool:
     return True
 
 
-def _new_serving(files: TLSFiles, names: list[str]) -> None:
+def _issue(
+    files: TLSFiles,
+    subject: x509.Name,
+    usage: x509.ObjectIdentifier,
+    destination: tuple[Path, Path],
+    extensions: Iterable[x509.ExtensionType] = (),
+) -> None:
+    """A leaf certificate from the cluster CA, written to `destination` (certificate, key)."""
     ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
         raise ValueError(f"{files.ca_key} is not an EC private key")
     ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .subject_name(subject)
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + _SERVING_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(_san_entries(names)), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()),  # type: ignore[arg-type]
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     )
-    _write_private(files.serving_key, _key_pem(key))
-    files.serving_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    cert_path, key_path = destination
+    _write_private(key_path, _key_pem(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _new_serving(files: TLSFiles, names: list[str]) -> None:
+    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    _issue(
+        files,
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]),
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        (files.serving_cert, files.serving_key),
+        [
+            x509.SubjectAlternativeName(_san_entries(names)),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()),  # type: ignore[arg-type]
+        ],
+    )
 
 
 def ensure_certificates(directory: Path, names: list[str]) -> TLSFiles:
@@ -201,32 +220,13 @@ def serving_names(
 
 
 def _new_kubelet_client(files: TLSFiles, cert_path: Path, key_path: Path) -> None:
-    ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
-    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{files.ca_key} is not an EC private key")
-    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
             x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver-kubelet-client"),
         ]
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _SERVING_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    _write_private(key_path, _key_pem(key))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _issue(files, subject, ExtendedKeyUsageOID.CLIENT_AUTH, (cert_path, key_path))
 
 
 def kubelet_client_context(files: TLSFiles) -> ssl.SSLContext:
