@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -32,6 +33,26 @@ def version() -> None:
     click.echo(f"kubelite version v{__version__} (Kubernetes {KUBERNETES_VERSION})")
 
 
+def node_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The flags of a machine that runs pods, shared by `server` (its own node) and `agent`."""
+    options = [
+        click.option("--kubelet-port", type=int, default=10250, show_default=True,
+                     help="The agent's HTTPS port for logs, exec and port-forward (the API server only)."),
+        click.option("--cluster-domain", default="cluster.local", show_default=True,
+                     help="Pods' DNS domain."),
+        click.option("--insecure-registry", "insecure_registries", multiple=True,
+                     help="host[:port] of a registry spoken to over plain HTTP (repeatable)."),
+        click.option("--resolv-conf", default="/etc/resolv.conf", show_default=True,
+                     help="Cluster DNS forwards other names to this file's nameservers (\"\": to none)."),
+        click.option("--strict-image-pulls", is_flag=True,
+                     help="No fallback to a local image copy when the registry is unreachable "
+                     "(upstream's way)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.option("--data-dir", "-d", type=click.Path(path_type=Path), default=Path("/var/lib/kubelite"),
               show_default=True, help="Folder for state: database, certificates, kubeconfig.")
@@ -56,15 +77,7 @@ def version() -> None:
 @click.option("--node-label", "node_labels", multiple=True, help="key=value label on this node (repeatable).")
 @click.option("--node-taint", "node_taints", multiple=True,
               help="key[=value]:Effect taint on this node (repeatable).")
-@click.option("--kubelet-port", type=int, default=10250, show_default=True,
-              help="The agent's HTTPS port for logs, exec and port-forward.")
-@click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
-@click.option("--insecure-registry", "insecure_registries", multiple=True,
-              help="host[:port] of a registry spoken to over plain HTTP (repeatable).")
-@click.option("--resolv-conf", default="/etc/resolv.conf", show_default=True,
-              help="Cluster DNS forwards other names to this file's nameservers (\"\": to none).")
-@click.option("--strict-image-pulls", is_flag=True,
-              help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
+@node_options
 def server(**options: object) -> None:
     """Run the control plane."""
     # Each command imports only what it runs: an agent-only node never loads the control plane's code.
@@ -93,18 +106,10 @@ def server(**options: object) -> None:
 @click.option("--node-label", "node_labels", multiple=True, help="key=value label on each node (repeatable).")
 @click.option("--node-taint", "node_taints", multiple=True,
               help="key[=value]:Effect taint on every node (repeatable).")
-@click.option("--kubelet-port", type=int, default=10250, show_default=True,
-              help="HTTPS port for logs, exec and port-forward (only the API server may use it).")
 @click.option("--cluster-cidr", default="10.42.0.0/16", show_default=True,
               help="The cluster's pod range (as given to the server).")
 @click.option("--cluster-dns", default="10.43.0.10", show_default=True, help="Nameserver for pods.")
-@click.option("--cluster-domain", default="cluster.local", show_default=True, help="Pods' DNS domain.")
-@click.option("--insecure-registry", "insecure_registries", multiple=True,
-              help="host[:port] of a registry spoken to over plain HTTP (repeatable).")
-@click.option("--resolv-conf", default="/etc/resolv.conf", show_default=True,
-              help="Cluster DNS forwards other names to this file's nameservers (\"\": to none).")
-@click.option("--strict-image-pulls", is_flag=True,
-              help="No fallback to a local image copy when the registry is unreachable (upstream's way).")
+@node_options
 @click.option("--fake-nodes", type=int, default=1, show_default=True, help="How many nodes to simulate.")
 @click.option("--capacity", multiple=True,
               help="resource=quantity per fake node, e.g. cpu=8 memory=32Gi pods=110 (repeatable).")
