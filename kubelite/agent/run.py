@@ -1,4 +1,4 @@
-"""A real node agent: `run(config)` prepares the host, registers the Node and runs pods until cancelled.
+"""A real node agent: `serve(config, client, informers)` prepares the host, registers the Node and runs pods.
 
 Start-up order matters: the host is prepared and the built-in busybox image exists before the Node is
 registered (so the first pod finds both); the pod network needs the podCIDR that the node IPAM controller
@@ -65,15 +65,13 @@ def _prober_for(workers: list[PodWorkers], runtime: OciRuntime) -> Iterator[Prob
     yield Prober(runtime, on_result=on_result)
 
 
-async def run(config: AgentConfig) -> None:
+async def serve(config: AgentConfig, client: RestClient, informers: InformerFactory) -> None:
+    """Run the node with the caller's client and informer factory (which the caller runs)."""
     paths = config.paths
     for action in await prepare_host():
         log.info("host: %s", action)
     version = await asyncio.to_thread(runtime_version, config.runtime)
-    async with (
-        RestClient(config.client_config, user_agent=f"kubelite-agent/{config.node_name}") as client,
-        RegistryClient(insecure_registries=config.insecure_registries) as registry,
-    ):
+    async with RegistryClient(insecure_registries=config.insecure_registries) as registry:
         images = ImageStore(paths.images, registry=registry)
         busybox = await ensure_builtin_busybox(images)
         log.info("built-in image %s ready", busybox.reference)
@@ -108,7 +106,6 @@ async def run(config: AgentConfig) -> None:
         )
         await server.start()
         try:
-            informers = InformerFactory(client)
             recorder = EventRecorder(client, component="kubelet", host=config.node_name)
             volumes = Volumes(paths, client)
             routes = NodeRoutes(
@@ -145,7 +142,6 @@ async def run(config: AgentConfig) -> None:
                 log.info("node %s is running pods (%s)", config.node_name, version)
                 try:
                     async with asyncio.TaskGroup() as group:
-                        group.create_task(informers.run(), name="agent informers")
                         group.create_task(recorder.run(), name="agent events")
                         group.create_task(late[0].run(), name="pod workers")
                         group.create_task(reporter.run(), name="node status")

@@ -16,7 +16,9 @@ from kubelite.agent import run as real_agent
 from kubelite.agent.config import AgentConfig, default_node_name
 from kubelite.agent.network.dnsaddress import bind_cluster_dns
 from kubelite.cli.hostaddress import primary_address
+from kubelite.client.informer import InformerFactory
 from kubelite.client.kubeconfig import KubeConfigError
+from kubelite.client.rest import RestClient
 from kubelite.dns import run as dns
 from kubelite.proxy import run as proxy
 from kubelite.util.supervisor import Supervisor
@@ -111,14 +113,12 @@ def _client_config(options: AgentOptions) -> Any:
     )
 
 
-def node_components(
-    agent: AgentConfig, cluster_cidr: str, resolv_conf: Path | None
-) -> dict[str, Coroutine[Any, Any, Any]]:
+def node(agent: AgentConfig, cluster_cidr: str, resolv_conf: Path | None) -> Coroutine[Any, Any, None]:
     """What runs on every real node: the agent and, beside it as kube-proxy and a node-local DNS cache run
-    beside a kubelet, the service proxy and the cluster DNS server. Raises OSError if the DNS address
+    beside a kubelet, the service proxy and the cluster DNS server — on one API client and one informer
+    factory, so the Services and EndpointSlices both watch are held once. Raises OSError if the DNS address
     cannot be taken."""
     proxy_config = proxy.ProxyConfig(
-        client_config=agent.client_config,
         node_name=agent.node_name,
         cluster_cidr=cluster_cidr,
         node_netns=agent.node_netns,
@@ -126,14 +126,22 @@ def node_components(
     )
     udp, tcp = bind_cluster_dns(agent.cluster_dns[0], agent.node_netns)
     dns_config = dns.DnsConfig(
-        client_config=agent.client_config,
-        node_name=agent.node_name,
         cluster_domain=agent.cluster_domain,
         udp=udp,
         tcp=tcp,
         resolv_conf=resolv_conf,
     )
-    return {"agent": real_agent.run(agent), "proxy": proxy.run(proxy_config), "dns": dns.run(dns_config)}
+
+    async def run() -> None:
+        async with RestClient(agent.client_config, user_agent=f"kubelite-node/{agent.node_name}") as client:
+            informers = InformerFactory(client)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(informers.run(), name="node informers")
+                group.create_task(real_agent.serve(agent, client, informers), name="agent")
+                group.create_task(proxy.serve(proxy_config, client, informers), name="service proxy")
+                group.create_task(dns.serve(dns_config, informers), name="cluster dns")
+
+    return run()
 
 
 def resolv_conf_path(text: str) -> Path | None:
@@ -161,7 +169,7 @@ async def run_agent(options: AgentOptions) -> int:
         if options.runtime == "fake":
             return await supervise({"fake agent": fake.run(fake_config(options))})
         return await supervise(
-            node_components(real_config(options), options.cluster_cidr, resolv_conf_path(options.resolv_conf))
+            {"node": node(real_config(options), options.cluster_cidr, resolv_conf_path(options.resolv_conf))}
         )
     except (ValueError, KubeConfigError, OSError) as exc:
         log.error("%s", exc)

@@ -22,7 +22,7 @@ from kubelite.agent.config import (
 )
 from kubelite.agent.fake import parse_taint
 from kubelite.apiserver.server import ApiServerConfig, StartupError, run
-from kubelite.cli.agent import node_components, parse_labels, resolv_conf_path
+from kubelite.cli.agent import node, parse_labels, resolv_conf_path
 from kubelite.cli.hostaddress import primary_address
 from kubelite.client import kubeconfig
 from kubelite.controllers import manager
@@ -122,7 +122,7 @@ async def run_server(config: ServerConfig) -> int:
     )
     if not config.disable_agent:
         try:
-            node = node_components(
+            this_node = node(
                 config.agent_config(api.kubeconfig_path),
                 config.cluster_cidr,
                 resolv_conf_path(config.resolv_conf),
@@ -131,8 +131,7 @@ async def run_server(config: ServerConfig) -> int:
             log.error("cannot start this machine's node: %s", exc)
             await api.stop()
             return 1
-        for name, work in node.items():
-            supervisor.start(name, work)
+        supervisor.start("node", this_node)
     log.info("kubelite is ready; kubeconfig: %s", api.kubeconfig_path)
     try:
         await supervisor.wait()

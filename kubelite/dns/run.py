@@ -1,4 +1,4 @@
-"""Cluster DNS as its own component: `run(config)` answers on sockets the caller made and bound.
+"""Cluster DNS as a component of a node: `serve(config, informers)` answers on sockets the caller bound.
 
 On a kubelite node the sockets listen on the cluster DNS address (the service range's tenth), which the
 node carries on its loopback, the way NodeLocal DNSCache works: every node answers its own pods, and no
@@ -7,34 +7,25 @@ Service rule stands between a pod and its resolver.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelite.client import kubeconfig
 from kubelite.client.informer import InformerFactory
-from kubelite.client.rest import RestClient
 from kubelite.dns.server import DnsServer, upstreams_from_resolv_conf
 
 
 @dataclass(frozen=True)
 class DnsConfig:
-    client_config: kubeconfig.KubeConfig
-    node_name: str
     cluster_domain: str
     udp: socket.socket
     tcp: socket.socket
     resolv_conf: Path | None = Path("/etc/resolv.conf")  # where other names are forwarded; None: nowhere
 
 
-async def run(config: DnsConfig) -> None:
+async def serve(config: DnsConfig, informers: InformerFactory) -> None:
+    """The DNS server on the caller's informer factory (which the caller runs)."""
     text = config.resolv_conf.read_text() if config.resolv_conf is not None else ""
-    async with RestClient(config.client_config, user_agent=f"kubelite-dns/{config.node_name}") as client:
-        informers = InformerFactory(client)
-        server = DnsServer(
-            informers, cluster_domain=config.cluster_domain, upstreams=upstreams_from_resolv_conf(text)
-        )
-        async with asyncio.TaskGroup() as group:
-            group.create_task(informers.run(), name="dns informers")
-            group.create_task(server.run(udp=config.udp, tcp=config.tcp), name="cluster dns")
+    upstreams = upstreams_from_resolv_conf(text)
+    server = DnsServer(informers, cluster_domain=config.cluster_domain, upstreams=upstreams)
+    await server.run(udp=config.udp, tcp=config.tcp)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubelite.client import kubeconfig, paths
+from kubelite.client import paths
 from kubelite.client.cache import Snapshot
 from kubelite.client.informer import InformerFactory
 from kubelite.client.rest import RestClient
@@ -133,25 +133,20 @@ class ServiceProxy:
 
 @dataclass(frozen=True)
 class ProxyConfig:
-    client_config: kubeconfig.KubeConfig
     node_name: str
     cluster_cidr: str
     node_netns: str | None = None  # the node's pod network lives in this netns (see kubelite.agent.config)
     node_local_ips: frozenset[str] = frozenset()  # ClusterIPs the node answers at itself: left unproxied
 
 
-async def run(config: ProxyConfig) -> None:
-    """The proxy as its own component: its own client and informers, as kube-proxy beside a kubelet."""
-    async with RestClient(config.client_config, user_agent=f"kubelite-proxy/{config.node_name}") as client:
-        informers = InformerFactory(client)
-        proxy = ServiceProxy(
-            client,
-            informers,
-            node_name=config.node_name,
-            node_netns=config.node_netns,
-            cluster_cidr=config.cluster_cidr,
-            node_local_ips=config.node_local_ips,
-        )
-        async with asyncio.TaskGroup() as group:
-            group.create_task(informers.run(), name="proxy informers")
-            group.create_task(proxy.run(), name="service proxy")
+async def serve(config: ProxyConfig, client: RestClient, informers: InformerFactory) -> None:
+    """The proxy on the caller's client and informer factory (which the caller runs)."""
+    proxy = ServiceProxy(
+        client,
+        informers,
+        node_name=config.node_name,
+        node_netns=config.node_netns,
+        cluster_cidr=config.cluster_cidr,
+        node_local_ips=config.node_local_ips,
+    )
+    await proxy.run()
