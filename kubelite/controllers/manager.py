@@ -34,6 +34,7 @@ from kubelite.controllers.replicaset import new_replication_controller
 from kubelite.controllers.rootcacert import new_controller as new_rootcacert_controller
 from kubelite.controllers.serviceaccount import new_controller as new_serviceaccount_controller
 from kubelite.controllers.servicelb import new_controller as new_servicelb_controller
+from kubelite.controllers.statefulset import new_controller as new_statefulset_controller
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ CONTROLLERS: list[tuple[str, ControllerFactory]] = [
     ("replicaset", new_replicaset_controller),
     ("replicationcontroller", new_replication_controller),
     ("deployment", new_deployment_controller),
+    ("statefulset", new_statefulset_controller),
     ("root-ca-cert-publisher", new_rootcacert_controller),
 ]
 
