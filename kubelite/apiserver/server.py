@@ -18,6 +18,8 @@ from kubelite.apiserver import admission, credentials, errors, podadmission, tls
 from kubelite.apiserver.app import build_app
 from kubelite.apiserver.chain import AllowAuthenticated, Chain, StaticTokenAuthenticator, UserInfo
 from kubelite.apiserver.context import ServerContext
+from kubelite.apiserver.limitrangecache import LimitRangeSource
+from kubelite.apiserver.limitranger import LimitRanger
 from kubelite.apiserver.metrics import ApiMetrics
 from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.resource import ApiResource
@@ -265,6 +267,8 @@ async def run(
         chain.admission.append(admission.NamespaceLifecycle(ctx.lookup_namespace))
         chain.admission.append(podadmission.ServiceAccountAdmission(ctx.lookup_service_account))
         chain.admission.append(podadmission.DefaultTolerationSeconds())
+        if (limit_ranges := ctx.registry("", "v1", "limitranges")) is not None:
+            chain.admission.append(LimitRanger(LimitRangeSource(store, limit_ranges.resource)))
         try:
             await ctx.start_caches()  # synced before anything is served
         except StoreError as exc:
