@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kubelite.apiserver import admission, credentials, errors, podadmission, tls, validation
+from kubelite.apiserver import admission, credentials, errors, podadmission, storageadmission, tls, validation
 from kubelite.apiserver.app import build_app
 from kubelite.apiserver.chain import AllowAuthenticated, Chain, StaticTokenAuthenticator, UserInfo
 from kubelite.apiserver.context import ServerContext
@@ -267,6 +267,8 @@ async def run(
         chain.admission.append(admission.NamespaceLifecycle(ctx.lookup_namespace))
         chain.admission.append(podadmission.ServiceAccountAdmission(ctx.lookup_service_account))
         chain.admission.append(podadmission.DefaultTolerationSeconds())
+        chain.admission.append(storageadmission.DefaultStorageClass(storageadmission.store_lister(ctx)))
+        chain.admission.append(storageadmission.StorageObjectInUseProtection())
         if (limit_ranges := ctx.registry("", "v1", "limitranges")) is not None:
             chain.admission.append(LimitRanger(LimitRangeSource(store, limit_ranges.resource)))
         try:

@@ -29,6 +29,9 @@ from kubelite.controllers.job import new_controller as new_job_controller
 from kubelite.controllers.namespace import new_controller as new_namespace_controller
 from kubelite.controllers.nodeipam import new_controller as new_nodeipam_controller
 from kubelite.controllers.nodelifecycle import new_controller as new_nodelifecycle_controller
+from kubelite.controllers.persistentvolume import new_controller as new_persistentvolume_controller
+from kubelite.controllers.pvcprotection import new_pv_protection as new_pv_protection_controller
+from kubelite.controllers.pvcprotection import new_pvc_protection as new_pvc_protection_controller
 from kubelite.controllers.replicaset import new_controller as new_replicaset_controller
 from kubelite.controllers.replicaset import new_replication_controller
 from kubelite.controllers.rootcacert import new_controller as new_rootcacert_controller
@@ -60,6 +63,9 @@ CONTROLLERS: list[tuple[str, ControllerFactory]] = [
     ("deployment", new_deployment_controller),
     ("statefulset", new_statefulset_controller),
     ("root-ca-cert-publisher", new_rootcacert_controller),
+    ("persistentvolume-binder", new_persistentvolume_controller),
+    ("pvc-protection", new_pvc_protection_controller),
+    ("pv-protection", new_pv_protection_controller),
 ]
 
 
