@@ -31,6 +31,7 @@ from kubelite.agent.pods.workers import PodWorkers
 from kubelite.agent.runtime.logrotate import LogRotator
 from kubelite.agent.runtime.oci import OciRuntime
 from kubelite.agent.server.app import AgentServer
+from kubelite.agent.volumes.localpath import LocalPathCleaner
 from kubelite.agent.volumes.manager import Volumes
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import InformerFactory
@@ -149,6 +150,7 @@ async def serve(config: AgentConfig, client: RestClient, informers: InformerFact
                         group.create_task(image_gc.run(), name="image garbage collection")
                         group.create_task(LogRotator(runtime, paths).run(), name="container log rotation")
                         group.create_task(routes.run(), name="routes to other nodes' pods")
+                        group.create_task(LocalPathCleaner(client, informers, paths).run(), name="local-path")
                 finally:
                     await prober.close()
         finally:

@@ -26,6 +26,7 @@ from kubelite.controllers.endpoints import new_controller as new_endpoints_contr
 from kubelite.controllers.endpointslice import new_controller as new_endpointslice_controller
 from kubelite.controllers.garbagecollector import new_controller as new_garbage_collector
 from kubelite.controllers.job import new_controller as new_job_controller
+from kubelite.controllers.localpath import new_controller as new_localpath_provisioner
 from kubelite.controllers.namespace import new_controller as new_namespace_controller
 from kubelite.controllers.nodeipam import new_controller as new_nodeipam_controller
 from kubelite.controllers.nodelifecycle import new_controller as new_nodelifecycle_controller
@@ -66,6 +67,7 @@ CONTROLLERS: list[tuple[str, ControllerFactory]] = [
     ("persistentvolume-binder", new_persistentvolume_controller),
     ("pvc-protection", new_pvc_protection_controller),
     ("pv-protection", new_pv_protection_controller),
+    ("local-path-provisioner", new_localpath_provisioner),
 ]
 
 

@@ -29,10 +29,12 @@ def feasible_nodes_to_find(total: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class VolumeConstraints:
-    """What the pod's volumes require: node affinity terms of each bound PV, or a reason it fits nowhere."""
+    """What the pod's volumes require: node affinity terms of each bound PV, or a reason it fits nowhere;
+    and the unbound WaitForFirstConsumer claims (namespace, name) that get the chosen node."""
 
     node_terms: list[Sequence[Mapping[str, Any]]]
     problem: str = ""
+    waiting_claims: tuple[tuple[str, str], ...] = ()
 
 
 class Algorithm:

@@ -27,9 +27,10 @@ from kubelite.client.events import WARNING, EventRecorder
 from kubelite.client.informer import InformerFactory
 from kubelite.client.leaderelection import LeaderElector, LeaseLock
 from kubelite.client.rest import PatchType, RestClient
-from kubelite.scheduler.cycle import Algorithm, VolumeConstraints
+from kubelite.scheduler.cycle import Algorithm
 from kubelite.scheduler.nodeinfo import TERMINAL_PHASES, ClusterState, NodeInfo, pod_key
 from kubelite.scheduler.queue import SchedulingQueue
+from kubelite.scheduler.volumebinding import CLASSES, VolumeBinding
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class Scheduler:
         self._nodes = self.informers.informer(NODES)
         self._claims = self.informers.informer(PVCS)
         self._volumes = self.informers.informer(PVS)
+        self._classes = self.informers.informer(CLASSES)
+        self.volume_binding = VolumeBinding(self._claims, self._volumes, self._classes)
 
     def _wire(self) -> None:
         self._nodes.add_handlers(
@@ -79,7 +82,7 @@ class Scheduler:
         self._pods.add_handlers(
             on_add=self._pod_seen, on_update=lambda _, new: self._pod_seen(new), on_delete=self._pod_gone
         )
-        for informer in (self._claims, self._volumes):
+        for informer in (self._claims, self._volumes, self._classes):
             informer.add_handlers(
                 on_add=self._storage_changed,
                 on_update=lambda _, __: self._storage_changed(None),
@@ -140,33 +143,15 @@ class Scheduler:
 
     # Deciding
 
-    def volume_constraints(self, pod: Mapping[str, Any]) -> VolumeConstraints:
-        namespace = str((pod.get("metadata") or {}).get("namespace", ""))
-        terms = []
-        for volume in (pod.get("spec") or {}).get("volumes") or ():
-            claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-            if not claim_name:
-                continue
-            claim = self._claims.cache.get_by_name(claim_name, namespace=namespace)
-            if claim is None:
-                return VolumeConstraints([], f'persistentvolumeclaim "{claim_name}" not found')
-            volume_name = (claim.get("spec") or {}).get("volumeName")
-            if not volume_name:
-                return VolumeConstraints([], "pod has unbound immediate PersistentVolumeClaims")
-            pv = self._volumes.cache.get_by_name(volume_name)
-            required = ((pv or {}).get("spec") or {}).get("nodeAffinity", {}).get("required") or {}
-            if required.get("nodeSelectorTerms"):
-                terms.append(required["nodeSelectorTerms"])
-        return VolumeConstraints(terms)
-
     async def _schedule_forever(self) -> None:
         while True:
             key, pod = await self.queue.pop()
-            outcome = self.algorithm.decide(pod, self.volume_constraints(pod))
+            volumes = self.volume_binding.constraints(pod)
+            outcome = self.algorithm.decide(pod, volumes)
             if isinstance(outcome, str):
                 self.state.add_pod(pod, outcome, assumed=True)
                 await self._binds.acquire()
-                self._spawn(self._bind(key, pod, outcome))
+                self._spawn(self._bind(key, pod, outcome, volumes.waiting_claims))
             else:
                 self.queue.unschedulable(key, pod)
                 self._spawn(self._report_unschedulable(pod, outcome.message()))
@@ -177,7 +162,9 @@ class Scheduler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _bind(self, key: str, pod: Mapping[str, Any], node: str) -> None:
+    async def _bind(
+        self, key: str, pod: Mapping[str, Any], node: str, waiting_claims: tuple[tuple[str, str], ...]
+    ) -> None:
         meta = pod["metadata"]
         binding = {
             "apiVersion": "v1",
@@ -186,6 +173,10 @@ class Scheduler:
             "target": {"apiVersion": "v1", "kind": "Node", "name": node},
         }
         try:
+            if not await self._pre_bind(waiting_claims, node):
+                self.state.remove_pod(key)
+                self.queue.back_off(key, pod)
+                return
             await self.client.create_subresource(
                 PODS, meta["name"], "binding", binding, namespace=meta["namespace"]
             )
@@ -205,6 +196,15 @@ class Scheduler:
             self.recorder.record(pod, reason="Scheduled", message=message)
         finally:
             self._binds.release()
+
+    async def _pre_bind(self, waiting_claims: tuple[tuple[str, str], ...], node: str) -> bool:
+        """Tell the pod's waiting claims their node; False (try the pod again later) if that failed."""
+        try:
+            await self.volume_binding.pre_bind(self.client, waiting_claims, node)
+        except errors.ClientError as exc:
+            log.warning("selecting node %s for claims %s failed: %s", node, waiting_claims, exc)
+            return False
+        return True
 
     async def _report_unschedulable(self, pod: Mapping[str, Any], message: str) -> None:
         self.recorder.record(pod, reason="FailedScheduling", message=message, event_type=WARNING)

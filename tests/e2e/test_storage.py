@@ -1,0 +1,97 @@
+"""Dynamic local-path storage on `kubelite server`, driven by the real kubectl: a claim of the default class
+gets a directory on the node its first pod is scheduled to, the data outlives the pod, and deleting the claim
+removes the directory (reclaim policy Delete)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import ServerProcess, server_in_netns, wait_for
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with server_in_netns(tmp_path_factory.mktemp("storage")) as running:
+        wait_for(
+            lambda: " Ready " in running.kubectl("get", "nodes", check=False).stdout, within=60, what="node"
+        )
+        yield running
+
+
+def claim_manifest() -> str:
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "64Mi"}}}
+    return json.dumps(
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"}, "spec": spec}
+    )
+
+
+def pod_manifest(name: str, script: str) -> str:
+    container = {
+        "name": "main",
+        "image": "busybox",
+        "command": ["sh", "-c", script],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    spec = {
+        "restartPolicy": "Never",
+        "containers": [container],
+        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+    }
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec})
+
+
+def test_a_claim_of_the_default_class_keeps_data_across_pods_and_is_deleted_with_the_claim(
+    cluster: ServerProcess,
+) -> None:
+    ns = f"e2e-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", ns)
+
+    def kubectl(*args: str, input: str | None = None) -> str:
+        return str(cluster.kubectl("-n", ns, *args, input=input).stdout)
+
+    def get(*args: str) -> Any:
+        return json.loads(kubectl("get", *args, "-o", "json"))
+
+    def finished(name: str) -> None:
+        def done() -> bool:
+            return get("pod", name).get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+        wait_for(done, within=90, what=f"pod {name} to finish")
+        assert get("pod", name)["status"]["phase"] == "Succeeded", kubectl("describe", "pod", name)
+
+    try:
+        kubectl("create", "-f", "-", input=claim_manifest())
+        claim = get("pvc", "data")
+        assert claim["spec"]["storageClassName"] == "local-path"  # the default class
+        assert claim["status"]["phase"] == "Pending"
+
+        kubectl("create", "-f", "-", input=pod_manifest("writer", "echo kept > /data/file"))
+        finished("writer")
+        claim = get("pvc", "data")
+        assert claim["status"]["phase"] == "Bound"
+        pv = cluster.kubectl_json("get", "pv", claim["spec"]["volumeName"])
+        directory = Path(pv["spec"]["hostPath"]["path"])
+        assert directory.parent == cluster.data_dir / "agent" / "storage"
+        assert (directory / "file").read_text() == "kept\n"
+
+        kubectl("delete", "pod", "writer")
+        kubectl("create", "-f", "-", input=pod_manifest("reader", "cat /data/file"))
+        finished("reader")
+        assert kubectl("logs", "reader") == "kept\n"
+
+        kubectl("delete", "pod", "reader")
+        kubectl("delete", "pvc", "data")
+        wait_for(
+            lambda: cluster.kubectl("get", "pv", pv["metadata"]["name"], check=False).returncode != 0,
+            within=30,
+            what="the volume deleted",
+        )
+        assert not directory.exists()
+    finally:
+        cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
