@@ -95,3 +95,43 @@ def test_a_claim_of_the_default_class_keeps_data_across_pods_and_is_deleted_with
         assert not directory.exists()
     finally:
         cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_a_pod_on_a_volume_this_node_cannot_mount_gets_a_failed_mount_event(cluster: ServerProcess) -> None:
+    """PVs of other backends are accepted and stored; a pod using one waits with a reason, not silently."""
+    ns, pv = f"e2e-{uuid.uuid4().hex[:8]}", f"nfs-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", ns)
+    nfs = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": pv},
+        "spec": {
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteMany"],
+            "nfs": {"server": "nfs.example", "path": "/exports"},
+            "storageClassName": "",
+            "claimRef": {"namespace": ns, "name": "data"},
+        },
+    }
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data"},
+        "spec": {
+            "accessModes": ["ReadWriteMany"],
+            "resources": {"requests": {"storage": "1Gi"}},
+            "storageClassName": "",
+            "volumeName": pv,
+        },
+    }
+    try:
+        cluster.kubectl("create", "-f", "-", input=json.dumps(nfs))
+        cluster.kubectl("-n", ns, "create", "-f", "-", input=json.dumps(claim))
+        cluster.kubectl("-n", ns, "create", "-f", "-", input=pod_manifest("user", "ls /data"))
+        events = ("-n", ns, "get", "events", "--field-selector", "involvedObject.name=user")
+        wait_for(lambda: "FailedMount" in cluster.kubectl(*events).stdout, within=60, what="FailedMount")
+        assert "this node mounts only hostPath and local volumes" in cluster.kubectl(*events).stdout
+        assert "ContainerCreating" in cluster.kubectl("-n", ns, "get", "pod", "user").stdout
+    finally:
+        cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+        cluster.kubectl("delete", "pv", pv, "--wait=false", check=False)
