@@ -23,6 +23,7 @@ from kubelite.apiserver.limitranger import LimitRanger
 from kubelite.apiserver.metrics import ApiMetrics
 from kubelite.apiserver.registry import Registry, Validate
 from kubelite.apiserver.resource import ApiResource
+from kubelite.apiserver.resourcequota import ResourceQuotaAdmission
 from kubelite.apiserver.serviceaccounttoken import TokenSigner, ensure_signing_key
 from kubelite.apiserver.services import bootstrap
 from kubelite.apiserver.services.ranges import IPRange, PortRange
@@ -271,6 +272,7 @@ async def run(
         chain.admission.append(storageadmission.StorageObjectInUseProtection())
         if (limit_ranges := ctx.registry("", "v1", "limitranges")) is not None:
             chain.admission.append(LimitRanger(LimitRangeSource(store, limit_ranges.resource)))
+        chain.admission.append(ResourceQuotaAdmission(ctx))
         try:
             await ctx.start_caches()  # synced before anything is served
         except StoreError as exc:

@@ -35,6 +35,7 @@ from kubelite.controllers.pvcprotection import new_pv_protection as new_pv_prote
 from kubelite.controllers.pvcprotection import new_pvc_protection as new_pvc_protection_controller
 from kubelite.controllers.replicaset import new_controller as new_replicaset_controller
 from kubelite.controllers.replicaset import new_replication_controller
+from kubelite.controllers.resourcequota import new_controller as new_resourcequota_controller
 from kubelite.controllers.rootcacert import new_controller as new_rootcacert_controller
 from kubelite.controllers.serviceaccount import new_controller as new_serviceaccount_controller
 from kubelite.controllers.servicelb import new_controller as new_servicelb_controller
@@ -64,6 +65,7 @@ CONTROLLERS: list[tuple[str, ControllerFactory]] = [
     ("deployment", new_deployment_controller),
     ("statefulset", new_statefulset_controller),
     ("root-ca-cert-publisher", new_rootcacert_controller),
+    ("resourcequota", new_resourcequota_controller),
     ("persistentvolume-binder", new_persistentvolume_controller),
     ("pvc-protection", new_pvc_protection_controller),
     ("pv-protection", new_pv_protection_controller),
