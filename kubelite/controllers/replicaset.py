@@ -159,6 +159,8 @@ class ReplicaSetController:
         if need_sync and not meta.get("deletionTimestamp"):
             failure = await self._manage_replicas(key, owner, pods)
         await self._write_status(owner, pods, failure)
+        if failure is not None:  # retried through the rate-limited queue, with back-off (e.g. a full quota)
+            raise ReplicaCreateFailed(failure)
         min_ready = int((owner.get("spec") or {}).get("minReadySeconds") or 0)
         now = self.clock.now()
         if min_ready and any(
@@ -298,11 +300,17 @@ class ReplicaSetController:
         await write_status(self.client, self.kind.resource, owner, status)
 
 
+class ReplicaCreateFailed(Exception):
+    """Pods could not be created; the key is retried with back-off."""
+
+
 def _set_failure_condition(status: JSON, failure: str | None, now: datetime.datetime) -> None:
     conditions = [c for c in status.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
     previous = next((c for c in status.get("conditions") or [] if c.get("type") == "ReplicaFailure"), None)
     if failure is not None:
-        if previous is not None and previous.get("message") == failure:
+        # Kept while it stands, as upstream: each refused create names a new pod, and rewriting the
+        # message each time would make every status write wake this controller again.
+        if previous is not None:
             conditions.append(previous)
         else:
             conditions.append(

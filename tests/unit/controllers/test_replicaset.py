@@ -16,6 +16,7 @@ from kubelite.controllers.replicaset import (
     PODS,
     REPLICASET,
     REPLICATION_CONTROLLER,
+    ReplicaCreateFailed,
     ReplicaKind,
     ReplicaSetController,
 )
@@ -162,7 +163,8 @@ async def test_expectations_hold_back_a_second_burst_until_the_watch_shows_the_p
 async def test_a_refused_create_stops_the_burst_and_sets_replica_failure() -> None:
     h = Harness(FailingCreates(allowed=3))
     h.fake.add(RS, replicaset(10))
-    await h.reconcile()
+    with pytest.raises(ReplicaCreateFailed, match="exceeded quota"):  # the queue retries with back-off
+        await h.reconcile()
     # Batches 1 and 2 succeed; the batch of 4 has one failure and the rest of the burst is skipped.
     assert len(h.pods()) == 3
     assert h.fake.attempts == 7  # type: ignore[attr-defined]
