@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 UNHEALTHY, PROBE_WARNING = "Unhealthy", "ProbeWarning"
 
 
+CLOSE_TIMEOUT = 5.0
+
+
 class ProbeKind(enum.StrEnum):
     STARTUP = "startup"
     LIVENESS = "liveness"
@@ -263,11 +266,16 @@ class Prober:
             return False
         return entry.results.get(ProbeKind.READINESS, True) is True
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = CLOSE_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Stop every probe; a probe stuck in a runtime call (a cancelled subprocess spawn can wait for
+        its child under CPython 3.11) is left behind after `timeout` rather than holding the shutdown."""
         tasks = [task for entry in self._containers.values() for task in entry.tasks]
         for container_id in list(self._containers):
             self.forget(container_id)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=timeout)
+            if stuck:
+                log.warning("%d probes did not stop within %.0fs", len(stuck), timeout)
 
     async def _work(self, entry: _Container, kind: ProbeKind, spec: ProbeSpec) -> None:
         try:

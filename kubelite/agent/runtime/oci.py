@@ -361,7 +361,7 @@ class OciRuntime:
         try:
             code = await asyncio.wait_for(process.wait(), seconds)
             await asyncio.wait({collecting}, timeout=_OUTPUT_DRAIN)
-        except TimeoutError:
+        except (TimeoutError, asyncio.CancelledError):  # a cancelled (stopped) probe leaves nothing behind
             _kill_descendants(process.pid)
             try:
                 await asyncio.wait_for(process.wait(), 2)

@@ -47,8 +47,9 @@ class HostExecDouble:
         )
         try:
             output, _ = await asyncio.wait_for(proc.communicate(), seconds)
-        except TimeoutError:
-            proc.kill()
+        except (TimeoutError, asyncio.CancelledError):  # a stopped probe leaves nothing running
+            if proc.returncode is None:
+                proc.kill()
             await proc.wait()
             raise
         return proc.returncode or 0, output.decode()
