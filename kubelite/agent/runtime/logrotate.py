@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import re
 from pathlib import Path
 
 from kubelite.agent.paths import NodePaths
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024  # the kubelet's containerLogMaxSize
 DEFAULT_MAX_FILES = 5  # and containerLogMaxFiles
+# Rotated files end in `<attempt>.log.<YYYYmmdd-HHMMSS.ffffff>`: the suffix is the microseconds. conmon's own
+# `<attempt>.log.tmp`, made while it reopens the log, is not one of them.
+_ROTATED = re.compile(r"\.\d{6}")
 
 
 class LogRotator:
@@ -50,7 +54,7 @@ class LogRotator:
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S.%f")
         current.rename(current.with_name(f"{current.name}.{stamp}"))
         monitor.control(self.paths.containers / state.container_id, monitor.REOPEN_LOGS)
-        rotated = sorted(current.parent.glob(f"{current.name}.*"))
+        rotated = sorted(p for p in current.parent.glob(f"{current.name}.*") if _ROTATED.fullmatch(p.suffix))
         for old in rotated[: max(0, len(rotated) - (self.max_files - 1))]:
             old.unlink(missing_ok=True)
         return True
