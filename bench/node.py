@@ -193,10 +193,10 @@ async def measure(work: Path, agent_pid: int, single_runs: int, replicas: int, i
 
         await poll(torn_down)
         await asyncio.sleep(5)  # then a few quiet sync rounds before the window
-        rss = rss_mb(agent_pid)
         before, start = cpu_seconds(agent_pid), time.perf_counter()
         await asyncio.sleep(idle_window)
         idle_cpu = (cpu_seconds(agent_pid) - before) / (time.perf_counter() - start)
+        rss = rss_mb(agent_pid)  # at the window's end: what an idle node holds, not the burst's peak
     return {
         "single_pod_create_to_running": summary(single),
         "single_pod_runs": single_runs,

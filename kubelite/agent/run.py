@@ -36,6 +36,7 @@ from kubelite.agent.volumes.manager import Volumes
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import InformerFactory
 from kubelite.client.rest import RestClient
+from kubelite.util import memory
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ async def serve(config: AgentConfig, client: RestClient, informers: InformerFact
                         group.create_task(reporter.run(), name="node status")
                         group.create_task(importer.run(), name="image archive import")
                         group.create_task(image_gc.run(), name="image garbage collection")
+                        group.create_task(memory.trim_every(30.0), name="memory trim")
                         group.create_task(LogRotator(runtime, paths).run(), name="container log rotation")
                         group.create_task(routes.run(), name="routes to other nodes' pods")
                         group.create_task(LocalPathCleaner(client, informers, paths).run(), name="local-path")

@@ -21,7 +21,7 @@ class PodOptions:
     node_ip: str
     runtime_name: str = "crun"  # the containerID scheme: crun://<id>
     strict_pulls: bool = False  # no offline fallback to a local copy when the registry is unreachable
-    workers: int = 16  # pod syncs at once: a sync mostly waits on the runtime, CNI and the API server
+    workers: int = 32  # pod syncs at once: a sync mostly waits on the runtime, CNI and the API server
     poll_seconds: float = 1.0  # how often container exits are looked for
     resync_seconds: float = 10.0  # every pod is synced at least this often
     volume_refresh_seconds: float = 30.0
