@@ -135,3 +135,84 @@ def test_a_pod_on_a_volume_this_node_cannot_mount_gets_a_failed_mount_event(clus
     finally:
         cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
         cluster.kubectl("delete", "pv", pv, "--wait=false", check=False)
+
+
+RETAIN_CLASS = """
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local-retain}
+provisioner: rancher.io/local-path
+reclaimPolicy: Retain
+volumeBindingMode: WaitForFirstConsumer
+"""
+
+STATEFUL = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: busybox
+        command:
+        - sh
+        - -c
+        - "[ -f /data/first ] || hostname > /data/first; trap 'exit 0' TERM; sleep 3600 & wait"
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: local-retain
+      resources: {requests: {storage: 16Mi}}
+"""
+
+
+def test_a_stateful_set_keeps_each_replicas_data_and_retain_keeps_it_after_the_claim(
+    cluster: ServerProcess,
+) -> None:
+    ns = f"e2e-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", ns)
+    cluster.kubectl("apply", "-f", "-", input=RETAIN_CLASS)
+
+    def kubectl(*args: str, input: str | None = None) -> str:
+        return str(cluster.kubectl("-n", ns, *args, input=input).stdout)
+
+    try:
+        kubectl("apply", "-f", "-", input=STATEFUL)
+        wait_for(lambda: kubectl("get", "sts", "web", "-o", "jsonpath={.status.readyReplicas}") == "2",
+                 within=120, what="two ready replicas")
+        assert kubectl("get", "pvc", "-o", "jsonpath={.items[*].metadata.name}").split() == [
+            "data-web-0", "data-web-1"]
+        assert kubectl("exec", "web-0", "--", "cat", "/data/first") == "web-0\n"
+        uid = kubectl("get", "pod", "web-0", "-o", "jsonpath={.metadata.uid}")
+
+        kubectl("delete", "pod", "web-0")  # comes back with the same name and the same claim
+        wait_for(lambda: kubectl("get", "pod", "web-0", "-o", "jsonpath={.metadata.uid}") not in ("", uid)
+                 and kubectl("get", "pod", "web-0", "-o", "jsonpath={.status.phase}") == "Running",
+                 within=90, what="web-0 back")
+        assert kubectl("exec", "web-0", "--", "cat", "/data/first") == "web-0\n"
+
+        volume = kubectl("get", "pvc", "data-web-1", "-o", "jsonpath={.spec.volumeName}")
+        directory = Path(cluster.kubectl("get", "pv", volume, "-o", "jsonpath={.spec.hostPath.path}").stdout)
+        kubectl("delete", "sts", "web")
+        wait_for(lambda: not kubectl("get", "pods", "-o", "name"), within=60, what="pods gone")
+        kubectl("delete", "pvc", "data-web-1")
+        wait_for(lambda: cluster.kubectl("get", "pv", volume, "-o", "jsonpath={.status.phase}").stdout
+                 == "Released", within=30, what="the volume Released")
+        assert (directory / "first").read_text() == "web-1\n"  # Retain: the data stays on the node
+    finally:
+        cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+        cluster.kubectl("delete", "storageclass", "local-retain", check=False)
