@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from kubelite.api.resources import Resource
 from kubelite.client import errors, paths
 from kubelite.client.cache import Snapshot
 from kubelite.client.frozen import thaw
@@ -44,8 +45,11 @@ def revision_number(revision: Snapshot) -> int:
     return int(revision.get("revision") or 0)
 
 
-async def current_revision(client: RestClient, daemonset: Snapshot, existing: list[Snapshot]) -> Snapshot:
-    """The revision of the DaemonSet's current template, created (or moved to the newest number) as needed."""
+async def current_revision(
+    client: RestClient, daemonset: Snapshot, existing: list[Snapshot], *, owner: Resource = DAEMONSETS
+) -> Snapshot:
+    """The revision of the owner's current template, created (or moved to the newest number) as needed.
+    StatefulSets keep their revisions the same way (`owner` names their resource)."""
     data = revision_data(daemonset)
     newest = max((revision_number(r) for r in existing), default=0)
     meta = daemonset["metadata"]
@@ -70,7 +74,7 @@ async def current_revision(client: RestClient, daemonset: Snapshot, existing: li
             "name": f"{meta['name']}-{digest}",
             "namespace": meta["namespace"],
             "labels": labels,
-            "ownerReferences": [reference_to(daemonset, DAEMONSETS)],
+            "ownerReferences": [reference_to(daemonset, owner)],
         },
         "data": data,
         "revision": newest + 1,
