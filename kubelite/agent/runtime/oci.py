@@ -217,24 +217,36 @@ class OciRuntime:
             created_at=float(created_at) if isinstance(created_at, int | float) else 0.0,
             started_at=float(started_at) if isinstance(started_at, int | float) else None,
             pid=pid if isinstance(pid, int) else None)
-        try:
-            exit_text = files.exit.read_text()
-            finished_at = files.exit.stat().st_mtime
-        except FileNotFoundError:
-            exit_text = None
-        if exit_text:  # conmon may be mid-write: an empty file is not an exit yet
-            oom = files.oom.exists() or cgroups.oom_kills(metadata.cgroup_path) > 0
-            final = replace(base, status=Status.EXITED, exit_code=int(exit_text), finished_at=finished_at,
-                            oom_killed=oom)
-            self._exited[container_id] = final
-            return final
+        exited = self._recorded_exit(container_id, base, files, metadata.cgroup_path)
+        if exited is not None:
+            return exited
         if base.pid is None or base.started_at is None:
             return base
         if _process_start(base.pid) == record.get("pid_start") or self._monitor_alive(files):
             # Also while the container has just died and its conmon is writing the exit file.
             return replace(base, status=Status.RUNNING)
+        # conmon writes the exit file before it exits: it may have done both since the first look.
+        exited = self._recorded_exit(container_id, base, files, metadata.cgroup_path)
+        if exited is not None:
+            return exited
         # The monitor died without recording an exit code: the kubelet's "unknown" exit.
         return replace(base, status=Status.EXITED, exit_code=255, finished_at=time.time())
+
+    def _recorded_exit(
+        self, container_id: str, base: ContainerState, files: BundleFiles, cgroup_path: str
+    ) -> ContainerState | None:
+        try:
+            exit_text = files.exit.read_text()
+            finished_at = files.exit.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        if not exit_text:  # conmon may be mid-write: an empty file is not an exit yet
+            return None
+        oom = files.oom.exists() or cgroups.oom_kills(cgroup_path) > 0
+        final = replace(base, status=Status.EXITED, exit_code=int(exit_text), finished_at=finished_at,
+                        oom_killed=oom)
+        self._exited[container_id] = final
+        return final
 
     @staticmethod
     def _monitor_alive(files: BundleFiles) -> bool:
