@@ -25,6 +25,7 @@ from kubelite.agent.network.cni import CniNetwork
 from kubelite.agent.network.routes import NodeRoutes
 from kubelite.agent.node import NODES, NodeStatusReporter
 from kubelite.agent.pods.probes import ProbeKey, Prober, ProbeResult
+from kubelite.agent.pods.sync import PodSyncer
 from kubelite.agent.pods.types import PodOptions
 from kubelite.agent.pods.wiring import real_helpers
 from kubelite.agent.pods.workers import PodWorkers
@@ -117,28 +118,30 @@ async def serve(config: AgentConfig, client: RestClient, informers: InformerFact
             with _prober_for(late, runtime) as prober:
                 late.append(
                     PodWorkers(
-                        client,
                         informers,
-                        node_name=config.node_name,
-                        paths=paths,
-                        runtime=runtime,
-                        network=network,
-                        volumes=volumes,
-                        images=images,
-                        prober=prober,
-                        recorder=recorder,
-                        options=PodOptions(
-                            node_ip=config.node_ip,
-                            runtime_name=config.runtime,
-                            strict_pulls=config.strict_image_pulls,
-                        ),
-                        helpers=real_helpers(
+                        PodSyncer(
                             client,
-                            runtime,
-                            paths,
-                            cluster_dns=config.cluster_dns,
-                            cluster_domain=config.cluster_domain,
+                            paths=paths,
+                            runtime=runtime,
+                            network=network,
+                            volumes=volumes,
+                            images=images,
+                            prober=prober,
+                            recorder=recorder,
+                            options=PodOptions(
+                                node_ip=config.node_ip,
+                                runtime_name=config.runtime,
+                                strict_pulls=config.strict_image_pulls,
+                            ),
+                            helpers=real_helpers(
+                                client,
+                                runtime,
+                                paths,
+                                cluster_dns=config.cluster_dns,
+                                cluster_domain=config.cluster_domain,
+                            ),
                         ),
+                        node_name=config.node_name,
                     )
                 )
                 log.info("node %s is running pods (%s)", config.node_name, version)

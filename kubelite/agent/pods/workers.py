@@ -12,21 +12,16 @@ import asyncio
 import contextlib
 import logging
 
-from kubelite.agent.network.types import PodNetwork
-from kubelite.agent.paths import NodePaths
 from kubelite.agent.pods.probes import ProbeKey, ProbeKind, ProbeResult, restart_message
 from kubelite.agent.pods.sync import PodSyncer
-from kubelite.agent.pods.types import JSON, Images, PodHelpers, PodOptions, Prober
+from kubelite.agent.pods.types import JSON
 from kubelite.agent.runtime import cgroups
-from kubelite.agent.runtime.types import Runtime, Status
-from kubelite.agent.volumes.types import VolumeManager
+from kubelite.agent.runtime.types import Status
 from kubelite.client import paths
 from kubelite.client.cache import Snapshot, object_key
 from kubelite.client.controller import Controller, RequeueAfter
-from kubelite.client.events import EventRecorder
 from kubelite.client.frozen import thaw
 from kubelite.client.informer import InformerFactory
-from kubelite.client.rest import RestClient
 
 log = logging.getLogger(__name__)
 
@@ -34,42 +29,11 @@ PODS = paths.resource("", "v1", "pods")
 
 
 class PodWorkers:
-    def __init__(
-        self,
-        client: RestClient,
-        informers: InformerFactory,
-        *,
-        node_name: str,
-        paths: NodePaths,
-        runtime: Runtime,
-        network: PodNetwork,
-        volumes: VolumeManager,
-        images: Images,
-        prober: Prober,
-        recorder: EventRecorder,
-        options: PodOptions,
-        helpers: PodHelpers,
-    ) -> None:
-        self.paths = paths
-        self.runtime = runtime
-        self.network = network
-        self.volumes = volumes
-        self.options = options
-        self.syncer = PodSyncer(
-            client,
-            paths=paths,
-            runtime=runtime,
-            network=network,
-            volumes=volumes,
-            images=images,
-            prober=prober,
-            recorder=recorder,
-            options=options,
-            helpers=helpers,
-        )
-        self.recorder = recorder
+    def __init__(self, informers: InformerFactory, syncer: PodSyncer, *, node_name: str) -> None:
+        """`syncer` does the work on one pod; this loop decides when, and for which pods."""
+        self.syncer = syncer
         self._pods = informers.informer(PODS, field_selector=f"spec.nodeName={node_name}")
-        self.controller = Controller("pods", self.reconcile, workers=options.workers)
+        self.controller = Controller("pods", self.reconcile, workers=syncer.options.workers)
         self.controller.watch(self._pods)
         self._keys: dict[str, str] = {}  # pod uid -> key, for pods this loop has synced
         self._seen: dict[str, tuple[Status, int | None]] = {}  # container id -> last polled (status, exit)
@@ -113,7 +77,7 @@ class PodWorkers:
         uid = pod["metadata"]["uid"] if pod is not None else None
         for old_uid, old_key in list(self._keys.items()):
             if old_key == key and old_uid != uid:  # gone from the API, or replaced by a pod of the same name
-                await self.syncer.cleanup(old_uid, grace=self.options.orphan_grace_seconds)
+                await self.syncer.cleanup(old_uid, grace=self.syncer.options.orphan_grace_seconds)
                 del self._keys[old_uid]
         if pod is None or uid is None:
             return
@@ -124,22 +88,23 @@ class PodWorkers:
         delay = await self.syncer.sync(pod)
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return
-        raise RequeueAfter(min(delay, self.options.resync_seconds) if delay else self.options.resync_seconds)
+        resync = self.syncer.options.resync_seconds
+        raise RequeueAfter(min(delay, resync) if delay else resync)
 
     async def adopt(self) -> None:
         """Keep what belongs to pods still bound here; remove the rest (containers, sandboxes, volumes,
         cgroups) of pods the API no longer has."""
         bound = {snapshot["metadata"]["uid"]: object_key(snapshot) for snapshot in self._pods.cache.list()}
         self._keys.update(bound)
-        states = await self.runtime.list()
-        sandboxes = await self.network.sandboxes()
+        states = await self.syncer.runtime.list()
+        sandboxes = await self.syncer.network.sandboxes()
         for sandbox in sandboxes:
             if sandbox.pod_uid in bound:
                 pod = self._pod(bound[sandbox.pod_uid])
                 if pod is not None:
                     self.syncer.adopt_sandbox(pod, sandbox)
         leftovers = {s.pod_uid for s in states} | {s.pod_uid for s in sandboxes}
-        leftovers |= set(self.volumes.pods_on_disk()) | set(await asyncio.to_thread(self._pod_cgroups))
+        leftovers |= set(self.syncer.volumes.pods_on_disk()) | set(await asyncio.to_thread(self._pod_cgroups))
         for uid in sorted(leftovers - set(bound)):
             log.info("removing leftovers of pod %s, which is no longer bound here", uid)
             try:
@@ -152,7 +117,7 @@ class PodWorkers:
     def _pod_cgroups(self) -> list[str]:
         uids: set[str] = set()
         for hierarchy in cgroups.v1_hierarchies():
-            parent = hierarchy / self.paths.cgroup_root.lstrip("/")
+            parent = hierarchy / self.syncer.paths.cgroup_root.lstrip("/")
             with contextlib.suppress(OSError):
                 uids.update(p.name[3:] for p in parent.iterdir() if p.is_dir() and p.name.startswith("pod"))
         return sorted(uids)
@@ -160,9 +125,9 @@ class PodWorkers:
     async def _poll(self) -> None:
         """Queue the pods whose containers changed state since the last look."""
         while True:
-            await asyncio.sleep(self.options.poll_seconds)
+            await asyncio.sleep(self.syncer.options.poll_seconds)
             try:
-                states = await self.runtime.list()
+                states = await self.syncer.runtime.list()
             except Exception:  # the next round tries again; the loop must outlive a bad read
                 log.exception("cannot list containers")
                 continue
@@ -185,7 +150,7 @@ class PodWorkers:
         if record is None or pod is None:
             return
         if result.event_reason:
-            self.recorder.record(
+            self.syncer.recorder.record(
                 pod, reason=result.event_reason, message=result.event_message, event_type="Warning"
             )
         if not result.changed:

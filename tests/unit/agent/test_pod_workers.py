@@ -9,12 +9,10 @@ from typing import cast
 import pytest
 
 from kubelite.agent.network.types import Sandbox
-from kubelite.agent.paths import NodePaths
 from kubelite.agent.pods.probes import ProbeKey, ProbeKind, ProbeResult
 from kubelite.agent.pods.workers import PodWorkers
 from kubelite.agent.runtime.types import ContainerState, Status
 from kubelite.client.controller import RequeueAfter
-from kubelite.client.events import EventRecorder
 from kubelite.client.informer import InformerFactory
 from kubelite.client.rest import RestClient
 from tests.unit.agent.pod_doubles import Harness, container, harness, make_pod
@@ -22,22 +20,7 @@ from tests.unit.agent.pod_doubles import Harness, container, harness, make_pod
 
 def _workers(h: Harness, tmp_path: Path) -> PodWorkers:
     client = cast(RestClient, h.client)
-    workers = PodWorkers(
-        client,
-        InformerFactory(client),
-        node_name="node-a",
-        paths=NodePaths(tmp_path, "node-a"),
-        runtime=h.runtime,
-        network=h.network,
-        volumes=h.volumes,
-        images=h.images,
-        prober=h.prober,
-        recorder=cast(EventRecorder, h.recorder),
-        options=h.syncer.options,
-        helpers=h.syncer.helpers,
-    )
-    workers.syncer = h.syncer
-    return workers
+    return PodWorkers(InformerFactory(client), h.syncer, node_name="node-a")
 
 
 def _running(uid: str, name: str = "app") -> ContainerState:

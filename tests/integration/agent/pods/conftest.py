@@ -25,6 +25,7 @@ from kubelite.agent.images.store import ImageStore
 from kubelite.agent.network.cni import CniNetwork
 from kubelite.agent.paths import NodePaths
 from kubelite.agent.pods.probes import ProbeKey, Prober, ProbeResult
+from kubelite.agent.pods.sync import PodSyncer
 from kubelite.agent.pods.types import PodOptions
 from kubelite.agent.pods.wiring import real_helpers
 from kubelite.agent.pods.workers import PodWorkers
@@ -87,10 +88,8 @@ class Agent:
             self.workers.probe_result(key, result)
 
         self.prober = Prober(runtime, on_result=on_result)
-        self.workers = PodWorkers(
+        syncer = PodSyncer(
             self.client,
-            informers,
-            node_name=self.paths.node_name,
             paths=self.paths,
             runtime=runtime,
             network=self.network(),
@@ -101,6 +100,7 @@ class Agent:
             options=self.options,
             helpers=real_helpers(self.client, runtime, self.paths, cluster_dns=["10.96.0.10"]),
         )
+        self.workers = PodWorkers(informers, syncer, node_name=self.paths.node_name)
         for coroutine in (informers.run(), recorder.run(), self.workers.run()):
             self.tasks.append(asyncio.create_task(coroutine))
 
