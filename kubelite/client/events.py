@@ -1,11 +1,12 @@
 """Recording core/v1 Events about objects, as `kubectl describe` and `kubectl get events` show them.
 
 Recording never blocks or fails the caller: `record()` puts the event on a bounded queue (dropping, with a
-log line, when the API server cannot keep up) and `run()` writes them. Repeats of the same event (same
+log line, when the API server cannot keep up) and `run()` writes them. Before writing, client-go's event
+correlator steps run in its order: the per-object spam filter may drop the event, the aggregator may turn it
+into a "(combined from similar events)" one (kubelite.client.eventcache), and repeats of the same event (same
 object, type, reason, message and source) are folded into the first one: its `count` goes up and its
-`lastTimestamp` moves, like client-go's event correlator. The correlator remembers a bounded number of
-recent events (least recently seen forgotten first), so memory stays bounded however many objects there are.
-Not done (unlike client-go): combining *similar* events with different messages, and per-object spam limits.
+`lastTimestamp` moves. Each step remembers a bounded number of recent keys (least recently seen forgotten
+first), so memory stays bounded however many objects there are.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelite.client import errors, paths
+from kubelite.client.eventcache import EventAggregator, SpamFilter
 from kubelite.client.rest import JSON, RestClient
 
 log = logging.getLogger(__name__)
@@ -73,10 +75,11 @@ class EventCorrelator:
             event.get("message", ""),
         )
 
-    def correlate(self, event: JSON) -> bool:
-        """Fold `event` into the first of its repeats: on a repeat, set its name, count and firstTimestamp to
-        the first one's (count + 1) and return True; otherwise remember it and return False."""
-        key = self.key(event)
+    def correlate(self, event: JSON, key: tuple[str, ...] | None = None) -> bool:
+        """Fold `event` into the first of its repeats (those with the same `key`, by default `self.key`): on a
+        repeat, set its name, count and firstTimestamp to the first one's (count + 1) and return True;
+        otherwise remember it and return False."""
+        key = key or self.key(event)
         seen = self._seen.get(key)
         if seen is None:
             self._seen[key] = _Seen(event["metadata"]["name"], int(event["count"]), event["firstTimestamp"])
@@ -105,25 +108,38 @@ class EventRecorder:
         host: str = "",
         max_pending: int = 1000,
         correlator: EventCorrelator | None = None,
+        spam_filter: SpamFilter | None = None,
+        aggregator: EventAggregator | None = None,
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
         self.client = client
         self.component = component
         self.host = host
         self.correlator = correlator or EventCorrelator()
+        self.spam_filter = spam_filter or SpamFilter()
+        self.aggregator = aggregator or EventAggregator()
         self._clock = clock
-        self._pending: asyncio.Queue[JSON] = asyncio.Queue(max_pending)
+        self._pending: asyncio.Queue[tuple[datetime.datetime, JSON]] = asyncio.Queue(max_pending)
 
     def record(self, obj: Mapping[str, Any], *, reason: str, message: str, event_type: str = NORMAL) -> None:
         """Queue an Event about `obj` (`event_type` Normal or Warning). Returns at once."""
+        now = self._clock()
+        event = self.build(obj, reason=reason, message=message, event_type=event_type, now=now)
         try:
-            self._pending.put_nowait(self.build(obj, reason=reason, message=message, event_type=event_type))
+            self._pending.put_nowait((now, event))
         except asyncio.QueueFull:
             log.warning("dropping event %s %s: too many pending events", reason, message)
 
-    def build(self, obj: Mapping[str, Any], *, reason: str, message: str, event_type: str = NORMAL) -> JSON:
+    def build(
+        self,
+        obj: Mapping[str, Any],
+        *,
+        reason: str,
+        message: str,
+        event_type: str = NORMAL,
+        now: datetime.datetime,
+    ) -> JSON:
         ref = object_reference(obj)
-        now = self._clock()
         stamp = timestamp(now)
         suffix = f".{time.time_ns():x}"
         name = ref.get("name", "event")[: _MAX_NAME - len(suffix)] + suffix
@@ -149,9 +165,9 @@ class EventRecorder:
     async def run(self) -> None:
         """Write queued events until cancelled."""
         while True:
-            event = await self._pending.get()
+            now, event = await self._pending.get()
             try:
-                await self._write(event)
+                await self._write(event, now)
             except errors.ClientError as exc:
                 log.warning("cannot record event %s on %s: %s", event["reason"], event["involvedObject"], exc)
             finally:
@@ -161,9 +177,14 @@ class EventRecorder:
         """Wait until every event recorded so far was written (or failed)."""
         await self._pending.join()
 
-    async def _write(self, event: JSON) -> None:
+    async def _write(self, event: JSON, now: datetime.datetime) -> None:
+        if not self.spam_filter.allow(event, now):
+            log.debug(
+                "dropping event %s on %s: too many from one source", event["reason"], event["involvedObject"]
+            )
+            return
         namespace = event["metadata"]["namespace"]
-        if self.correlator.correlate(event):
+        if self.correlator.correlate(event, self.aggregator.aggregate(event, now)):
             patch = {
                 "count": event["count"],
                 "lastTimestamp": event["lastTimestamp"],

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kubelite.client import errors
+from kubelite.client.eventcache import COMBINED_PREFIX, EventAggregator, SpamFilter
 from kubelite.client.events import WARNING, EventCorrelator, EventRecorder
 
 POD = {
@@ -153,3 +154,100 @@ def test_correlator_memory_is_bounded_least_recently_seen_first() -> None:
     assert len(correlator) == 3
     assert not correlator.correlate(event("b"))
     assert correlator.correlate(event("a"))
+
+
+class ManualClock:
+    """Moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += datetime.timedelta(seconds=seconds)
+
+
+async def test_similar_events_are_combined_after_ten_then_counted_as_one() -> None:
+    api = FakeEvents()
+    clock = ManualClock()
+    rec = EventRecorder(api, component="kubelet", clock=clock)  # type: ignore[arg-type]
+    task = asyncio.create_task(rec.run())
+    try:
+        for i in range(12):
+            rec.record(POD, reason="Failed", message=f"attempt {i} failed", event_type=WARNING)
+            clock.advance(1)
+        await rec.flush()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # Nine distinct messages are written as they are; the tenth on becomes one combined event, patched.
+    assert api.calls == ["create"] * 10 + ["patch"] * 2
+    combined = [e for e in api.stored.values() if e["message"].startswith(COMBINED_PREFIX)]
+    assert len(combined) == 1 and len(api.stored) == 10
+    assert combined[0]["message"] == COMBINED_PREFIX + "attempt 11 failed"
+    assert combined[0]["count"] == 3
+
+
+def event_about(name: str, message: str, reason: str = "R") -> dict[str, Any]:
+    return {
+        "metadata": {"name": f"{name}.1"},
+        "involvedObject": {"kind": "Pod", "name": name, "uid": f"u-{name}"},
+        "source": {"component": "c"},
+        "type": "Normal",
+        "reason": reason,
+        "message": message,
+        "count": 1,
+        "firstTimestamp": "t0",
+    }
+
+
+def test_aggregation_starts_over_after_ten_quiet_minutes() -> None:
+    aggregator = EventAggregator()
+    start = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    keys = [aggregator.aggregate(event_about("a", str(i)), start) for i in range(9)]
+    assert keys == [None] * 9
+    # Repeating a message already seen does not make the set of messages grow.
+    assert aggregator.aggregate(event_about("a", "3"), start) is None
+    # Another reason, or another object, is another kind of event.
+    assert aggregator.aggregate(event_about("a", "x", reason="Other"), start) is None
+    assert aggregator.aggregate(event_about("b", "x"), start) is None
+    late = start + datetime.timedelta(minutes=10, seconds=1)
+    assert aggregator.aggregate(event_about("a", "after a pause"), late) is None
+    tenth = event_about("a", "z")
+    for i in range(8):
+        aggregator.aggregate(event_about("a", f"again {i}"), late)
+    assert aggregator.aggregate(tenth, late) is not None
+    assert tenth["message"] == COMBINED_PREFIX + "z"
+
+
+def test_spam_filter_allows_a_burst_of_25_per_object_then_one_per_five_minutes() -> None:
+    spam = SpamFilter()
+    now = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    assert all(spam.allow(event_about("a", str(i)), now) for i in range(25))
+    assert not spam.allow(event_about("a", "26th"), now)
+    assert spam.allow(event_about("b", "another object"), now)
+    now += datetime.timedelta(minutes=4)
+    assert not spam.allow(event_about("a", "still empty"), now)
+    now += datetime.timedelta(minutes=1)
+    assert spam.allow(event_about("a", "one token back"), now)
+    assert not spam.allow(event_about("a", "and gone"), now)
+
+
+async def test_spam_filtered_events_are_not_written() -> None:
+    api = FakeEvents()
+    clock = ManualClock()
+    rec = EventRecorder(api, component="c", clock=clock, spam_filter=SpamFilter(burst=2))  # type: ignore[arg-type]
+    task = asyncio.create_task(rec.run())
+    try:
+        for _ in range(4):
+            rec.record(POD, reason="R", message="same")
+        await rec.flush()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert api.calls == ["create", "patch"]
+    assert next(iter(api.stored.values()))["count"] == 2
