@@ -2,16 +2,21 @@
 
 One level-triggered reconcile per Job:
 
+0. Claim pods as the ReplicaSet controller does: pods matching the selector without a controller are adopted
+   (with the tracking finalizer), owned pods that stopped matching are released.
 1. Account for finished pods the way upstream does, so none is counted twice or lost: every pod carries the
    batch.kubernetes.io/job-tracking finalizer; a finished pod's uid first goes into
    status.uncountedTerminatedPods (Indexed successes straight into completedIndexes), then its finalizer is
    removed, then it moves into status.succeeded / status.failed. A podFailurePolicy may ignore a failure
-   or fail the Job at once (kubelite.controllers.jobfailurepolicy).
-2. Decide the outcome: too many failures (backoffLimit) or too long active (activeDeadlineSeconds) set
-   FailureTarget; enough successes set SuccessCriteriaMet. Either one ends the remaining pods, and once none
-   is left the terminal condition (Failed / Complete) follows, as in Kubernetes 1.32.
+   or fail the Job at once (kubelite.controllers.jobfailurepolicy). With backoffLimitPerIndex, failures
+   also fail indexes (status.failedIndexes; kubelite.controllers.jobindexes).
+2. Decide the outcome: too many failures (backoffLimit, maxFailedIndexes, every index finished with some
+   failed) or too long active (activeDeadlineSeconds) set FailureTarget; enough successes, or a met
+   successPolicy rule, set SuccessCriteriaMet. Either one ends the remaining pods, and once none is left the
+   terminal condition (Failed / Complete, with the same reason) follows, as in Kubernetes 1.32.
 3. Otherwise keep `parallelism` pods running (fewer when fewer completions remain), waiting out the
-   exponential back-off after failures; Indexed Jobs run one pod per unfinished index.
+   exponential back-off after failures; Indexed Jobs run one pod per unfinished index, with a back-off of
+   its own per index under backoffLimitPerIndex.
 4. A finished Job with ttlSecondsAfterFinished is deleted (background propagation) when its time is up.
 
 Time comes from an injectable clock; the back-off base is configurable so tests need not wait 10 s.
@@ -23,16 +28,18 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api import selectors
 from kubelite.client import errors, paths
 from kubelite.client.cache import Snapshot, object_key
 from kubelite.client.controller import Controller, RequeueAfter, owner_keys
 from kubelite.client.events import WARNING
 from kubelite.client.frozen import thaw
-from kubelite.controllers import jobfailurepolicy, jobpods, jobstatus
+from kubelite.controllers import jobfailurepolicy, jobindexes, jobpods, jobstatus, ownership
 from kubelite.controllers.clock import Clock, SystemClock, format_time, parse_time
 from kubelite.controllers.context import ControllerContext
 from kubelite.controllers.expectations import Expectations
 from kubelite.controllers.owned import controlled_by, index_by_owner
+from kubelite.controllers.replicaset import CONTROLLERLESS_INDEX, controllerless_namespace
 
 JOBS = paths.resource("batch", "v1", "jobs")
 PODS = paths.resource("", "v1", "pods")
@@ -60,6 +67,7 @@ class JobController:
         self.jobs = ctx.informers.informer(JOBS)
         self.pods = ctx.informers.informer(PODS)
         index_by_owner(self.pods.cache)
+        self.pods.add_indexers({CONTROLLERLESS_INDEX: controllerless_namespace})
         self.expectations = Expectations()
         # Pods this controller deleted on purpose (suspension, surplus, the Job ending): not failures.
         self._deliberate: dict[str, set[str]] = {}  # by Job key: pod uids
@@ -67,9 +75,11 @@ class JobController:
         self._released: dict[str, set[str]] = {}  # by Job key: pod uids
         # When a Job's last failure was counted, for the back-off of its next pod.
         self._last_failure: dict[str, datetime.datetime] = {}  # by Job key
+        # The same per index, for Jobs with backoffLimitPerIndex.
+        self._index_failure: dict[str, dict[int, datetime.datetime]] = {}  # by Job key: by index
         self.controller = Controller("job", self.reconcile, workers=2)
         self.controller.watch(self.jobs)
-        self.controller.watch(self.pods, keys=owner_keys("Job"))
+        self.controller.watch(self.pods, keys=self._pod_job_keys)
         self.pods.add_handlers(on_add=self._pod_added, on_delete=self._pod_deleted)
 
     async def run(self) -> None:
@@ -78,6 +88,17 @@ class JobController:
     def _job_key(self, pod: Snapshot) -> str | None:
         keys = list(owner_keys("Job")(pod))
         return keys[0] if keys else None
+
+    def _pod_job_keys(self, pod: Snapshot) -> list[str]:
+        meta = pod.get("metadata") or {}
+        if ownership.controller_ref(meta) is not None:
+            return list(owner_keys("Job")(pod))
+        labels = meta.get("labels") or {}
+        return [  # an orphan wakes every unfinished Job that might adopt it
+            object_key(job)
+            for job in self.jobs.cache.list(namespace=meta.get("namespace"))
+            if not jobstatus.job_finished(job) and _selector(job).matches(labels)
+        ]
 
     def _pod_added(self, pod: Snapshot) -> None:
         key = self._job_key(pod)
@@ -101,8 +122,49 @@ class JobController:
             if not job["metadata"].get("deletionTimestamp"):
                 await self._expire(job)
             return
+        pods = await self._claim(job, pods)
         job = await self._track(job, pods)
         await self._sync(key, job, pods)
+
+    # 0. Claiming pods
+
+    async def _claim(self, job: Snapshot, pods: list[Snapshot]) -> list[Snapshot]:
+        """The pods this Job controls after releasing those that stopped matching its selector and adopting
+        matching orphans, as upstream's ControllerRefManager (the tracking finalizer comes and goes with
+        the ownerReference, so an adopted pod's outcome is counted)."""
+        meta = job["metadata"]
+        selector = _selector(job)
+        claimed: list[Snapshot] = []
+        for pod in pods:
+            if selector.matches(pod["metadata"].get("labels")):
+                claimed.append(pod)
+            else:
+                uid = str(meta["uid"])
+                await ownership.release(self.client, PODS, pod, uid, finalizer=jobpods.TRACKING_FINALIZER)
+        orphans = [
+            pod
+            for pod in self.pods.cache.by_index(CONTROLLERLESS_INDEX, str(meta["namespace"]))
+            if not pod["metadata"].get("deletionTimestamp")
+            and selector.matches(pod["metadata"].get("labels"))
+        ]
+        if orphans and await self._still_same_job(job):
+            for pod in orphans:
+                adopted = await ownership.adopt(
+                    self.client, PODS, pod, job, JOBS, finalizer=jobpods.TRACKING_FINALIZER
+                )
+                if adopted is not None:
+                    claimed.append(adopted)
+        return claimed
+
+    async def _still_same_job(self, job: Snapshot) -> bool:
+        """Adopt only for a Job that still exists and is not being deleted (read fresh, as upstream)."""
+        meta = job["metadata"]
+        try:
+            fresh = await self.client.get(JOBS, str(meta["name"]), namespace=str(meta["namespace"]))
+        except errors.NotFound:
+            return False
+        fresh_meta = fresh.get("metadata") or {}
+        return fresh_meta.get("uid") == meta["uid"] and not fresh_meta.get("deletionTimestamp")
 
     # 1. Accounting for finished pods
 
@@ -110,7 +172,9 @@ class JobController:
         status = thaw(job.get("status") or {})
         uncounted = status.setdefault("uncountedTerminatedPods", {})
         indexed = job["spec"].get("completionMode") == "Indexed"
+        per_index = jobindexes.per_index(job["spec"])
         completed = jobpods.parse_indexes(status.get("completedIndexes"))
+        failed_indexes = jobpods.parse_indexes(status.get("failedIndexes"))
         listed = {uid for uids in uncounted.values() for uid in uids}
         deliberate = self._deliberate.setdefault(object_key(job), set())
         released = self._released.setdefault(object_key(job), set())
@@ -125,12 +189,20 @@ class JobController:
                 deliberate.add(uid)  # ignored: released without counting
                 continue
             index = jobpods.completion_index(pod)
-            if indexed and result == "Succeeded" and index is not None:
+            if per_index and index is not None and result == "Failed":
+                self._index_failure.setdefault(object_key(job), {})[index] = self.clock.now()
+                if index not in completed and jobindexes.index_failed(job["spec"], pod):
+                    failed_indexes.add(index)
+            if indexed and result == "Succeeded" and index in failed_indexes:
+                deliberate.add(uid)  # a late success of an index already failed: released, not counted
+            elif indexed and result == "Succeeded" and index is not None:
                 completed.add(index)
             else:
                 uncounted.setdefault(result.lower(), []).append(uid)
         if indexed:
             status["completedIndexes"] = jobpods.format_indexes(completed)
+        if per_index:
+            status["failedIndexes"] = jobpods.format_indexes(failed_indexes)
         job = await self._write_status(job, status)
         # Every pod now accounted for in the stored status may let go of its finalizer.
         written = job.get("status") or {}
@@ -231,7 +303,7 @@ class JobController:
             if not active and not any(jobpods.has_finalizer(p) for p in pods):
                 self._finish(job, status, now)
         elif self.expectations.satisfied(key):
-            wait = await self._manage(key, job, status, active)
+            wait = await self._manage(key, job, status, pods)
             requeue = wait if requeue is None else min(requeue, wait) if wait is not None else requeue
         await self._write_status(job, status)
         if requeue is not None and not jobstatus.job_finished({"status": status}):
@@ -243,17 +315,25 @@ class JobController:
         """Set FailureTarget or SuccessCriteriaMet once the counts decide the Job's outcome."""
         if jobstatus.is_true(status, "FailureTarget") or jobstatus.is_true(status, "SuccessCriteriaMet"):
             return
-        reason = None
+        failure = None
         if status.get("failed", 0) > spec.get("backoffLimit", 6):
-            reason = "BackoffLimitExceeded"
+            failure = "BackoffLimitExceeded", _FAILURES["BackoffLimitExceeded"]
         deadline = spec.get("activeDeadlineSeconds")
         if deadline is not None and now >= started + datetime.timedelta(seconds=deadline):
-            reason = "DeadlineExceeded"
-        if reason is not None:
-            jobstatus.set_condition(
-                status, "FailureTarget", "True", reason=reason, message=_FAILURES[reason], now=now
-            )
+            failure = "DeadlineExceeded", _FAILURES["DeadlineExceeded"]
+        if failure is None and jobindexes.per_index(spec):
+            failure = jobindexes.judge_failed_indexes(spec, status)
+        if failure is not None:
+            reason, message = failure
+            jobstatus.set_condition(status, "FailureTarget", "True", reason=reason, message=message, now=now)
             return
+        if spec.get("completionMode") == "Indexed":
+            met = jobindexes.match_success_policy(spec, jobpods.parse_indexes(status.get("completedIndexes")))
+            if met is not None:
+                jobstatus.set_condition(
+                    status, "SuccessCriteriaMet", "True", reason="SuccessPolicy", message=met, now=now
+                )
+                return
         completions, succeeded = spec.get("completions"), status.get("succeeded", 0)
         done = (
             succeeded >= completions if completions is not None else succeeded > 0 and status["active"] == 0
@@ -275,26 +355,25 @@ class JobController:
             jobstatus.set_condition(status, "Failed", "True", reason=reason, message=message, now=now)
             self.recorder.record(job, reason=reason, message=message, event_type=WARNING)
             return
-        jobstatus.set_condition(
-            status,
-            "Complete",
-            "True",
-            reason="CompletionsReached",
-            message="Reached expected number of succeeded pods",
-            now=now,
-        )
+        met = jobstatus.find(status, "SuccessCriteriaMet") or {}
+        reason, message = str(met.get("reason", "")), str(met.get("message", ""))
+        jobstatus.set_condition(status, "Complete", "True", reason=reason, message=message, now=now)
         status["completionTime"] = format_time(now)
         self.recorder.record(job, reason="Completed", message="Job completed")
 
     async def _manage(
-        self, key: str, job: Snapshot, status: dict[str, Any], active: list[Snapshot]
+        self, key: str, job: Snapshot, status: dict[str, Any], pods: list[Snapshot]
     ) -> float | None:
         """Create or delete pods towards the wanted number; returns seconds of back-off left, if any."""
         spec = job["spec"]
+        active = [p for p in pods if jobpods.outcome(p) is None]
         parallelism, completions = spec.get("parallelism", 1), spec.get("completions")
         succeeded = status.get("succeeded", 0)
+        waits: list[float] = []
+        notes: dict[int, dict[str, str]] = {}
         if spec.get("completionMode") == "Indexed" and completions is not None:
             done = jobpods.parse_indexes(status.get("completedIndexes"))
+            done |= jobpods.parse_indexes(status.get("failedIndexes"))
             running: dict[int, Snapshot] = {}
             surplus = []
             for pod in active:
@@ -305,6 +384,8 @@ class JobController:
                     running[index] = pod
             await self._delete_pods(job, surplus)
             pending = [i for i in range(completions) if i not in done and i not in running]
+            if jobindexes.per_index(spec):
+                pending, waits, notes = self._indexes_out_of_backoff(key, job, pods, pending)
             wanted: list[int | None] = list(pending[: max(parallelism - len(running), 0)])
         else:
             want = parallelism if completions is None else min(parallelism, completions - succeeded)
@@ -316,21 +397,44 @@ class JobController:
                 await self._delete_pods(job, newest[-surplus_count:])
             wanted = [None] * max(-surplus_count, 0)
         if not wanted:
-            return None
-        wait = self._backoff_left(job, status)
+            return min(waits, default=None)
+        wait = 0.0 if jobindexes.per_index(spec) else self._backoff_left(job, status)
         if wait > 0:
             return wait
         self.expectations.expect_creations(key, len(wanted))
         for index in wanted:
             try:
-                created = await self.client.create(PODS, jobpods.new_pod(job, index))
+                pod = jobpods.new_pod(job, index, notes.get(index) if index is not None else None)
+                created = await self.client.create(PODS, pod)
             except errors.ApiError:
                 self.expectations.creation_observed(key)
                 raise
             message = f"Created pod: {created['metadata']['name']}"
             self.recorder.record(job, reason="SuccessfulCreate", message=message)
         status["active"] = status.get("active", 0) + len(wanted)
-        return None
+        return min(waits, default=None)
+
+    def _indexes_out_of_backoff(
+        self, key: str, job: Snapshot, pods: list[Snapshot], pending: list[int]
+    ) -> tuple[list[int], list[float], dict[int, dict[str, str]]]:
+        """Under backoffLimitPerIndex: the pending indexes whose own back-off is over, the seconds left for
+        the others, and the failure-count annotations of each index's next pod."""
+        spec, deliberate = job["spec"], self._deliberate.get(key, set())
+        failed = jobindexes.failed_pods(spec, pods, deliberate)
+        last = self._index_failure.get(key, {})
+        ready, waits, notes = [], [], {}
+        for index in pending:
+            notes[index] = jobindexes.replacement_annotations(spec, failed, index)
+            failures = int(notes[index][jobindexes.FAILURE_COUNT])
+            left = 0.0
+            if failures and index in last:
+                delay = min(self.backoff_base * 2 ** (failures - 1), self.backoff_cap)
+                left = (last[index] + datetime.timedelta(seconds=delay) - self.clock.now()).total_seconds()
+            if left > 0:
+                waits.append(left)
+            else:
+                ready.append(index)
+        return ready, waits, notes
 
     def _backoff_left(self, job: Snapshot, status: dict[str, Any]) -> float:
         failed = status.get("failed", 0)
@@ -357,6 +461,7 @@ class JobController:
     def _forget(self, key: str) -> None:
         self.expectations.forget(key)
         self._last_failure.pop(key, None)
+        self._index_failure.pop(key, None)
         self._deliberate.pop(key, None)
         self._released.pop(key, None)
 
@@ -393,6 +498,13 @@ class JobController:
         body = {**thaw(job), "status": status}
         written: Snapshot = await self.client.update(JOBS, body, subresource="status")
         return written
+
+
+def _selector(job: Snapshot) -> selectors.Selector:
+    try:
+        return selectors.from_label_selector(job["spec"].get("selector"))
+    except selectors.SelectorError:
+        return selectors.NOTHING
 
 
 def new_controller(ctx: ControllerContext) -> JobController:

@@ -1,9 +1,10 @@
 """A Job's podFailurePolicy: which rule, if any, a failed pod matches, and what it means for the Job.
 
 Rules are tried in order; the first match decides: FailJob fails the whole Job at once, Ignore does not count
-the failure against backoffLimit, Count counts it as usual (FailIndex, for backoffLimitPerIndex, is not
-supported and counts as usual). A rule matches on the exit codes of the pod's terminated containers
-(optionally of one container; exit code 0 never matches) or on a condition the pod has.
+the failure against backoffLimit, Count counts it as usual, FailIndex counts it and fails the pod's index
+(Jobs with backoffLimitPerIndex only: kubelite.controllers.jobindexes). A rule matches on the exit codes of
+the pod's terminated containers (optionally of one container; exit code 0 never matches) or on a condition
+the pod has.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from kubelite.client.cache import Snapshot
 
-FAIL_JOB, IGNORE, COUNT = "FailJob", "Ignore", "Count"
+FAIL_JOB, FAIL_INDEX, IGNORE, COUNT = "FailJob", "FailIndex", "Ignore", "Count"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubelite.client import paths
@@ -76,9 +76,9 @@ def parse_indexes(text: str | None) -> set[int]:
     return indexes
 
 
-def new_pod(job: Snapshot, index: int | None) -> dict[str, Any]:
-    """A pod of `job` from its template (index: the completion index of an Indexed Job). The API server
-    names it from generateName, as upstream's controller asks it to."""
+def new_pod(job: Snapshot, index: int | None, annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A pod of `job` from its template (index: the completion index of an Indexed Job), with extra
+    `annotations` if given. The API server names it from generateName, as upstream's controller asks it to."""
     meta = job["metadata"]
     template = thaw(job["spec"]["template"])
     pod_meta = template.get("metadata") or {}
@@ -91,6 +91,8 @@ def new_pod(job: Snapshot, index: int | None) -> dict[str, Any]:
         finalizers=[*(pod_meta.get("finalizers") or ()), TRACKING_FINALIZER],
     )
     pod_meta.pop("name", None)
+    if annotations:
+        pod_meta.setdefault("annotations", {}).update(annotations)
     if index is not None:
         pod_meta.setdefault("annotations", {})[COMPLETION_INDEX] = str(index)
         pod_meta.setdefault("labels", {})[COMPLETION_INDEX] = str(index)

@@ -39,8 +39,25 @@ def reference_to(owner: Mapping[str, Any], res: Resource) -> JSON:
     }
 
 
+def _finalizer_operations(meta: Mapping[str, Any], finalizer: str, present: bool) -> list[JSON]:
+    """JSON patch operations that make `finalizer` present (or absent), tested against the current list."""
+    current = list(meta.get("finalizers") or ())
+    if (finalizer in current) == present:
+        return []
+    operations: list[JSON] = (
+        [{"op": "test", "path": "/metadata/finalizers", "value": current}] if current else []
+    )
+    if present:
+        return [*operations, {"op": "add", "path": "/metadata/finalizers", "value": [*current, finalizer]}]
+    return [*operations, {"op": "remove", "path": f"/metadata/finalizers/{current.index(finalizer)}"}]
+
+
 async def _patch_refs(
-    client: RestClient, res: Resource, obj: Mapping[str, Any], refs: list[JSON]
+    client: RestClient,
+    res: Resource,
+    obj: Mapping[str, Any],
+    refs: list[JSON],
+    extra: list[JSON] | None = None,
 ) -> JSON | None:
     meta = obj["metadata"]
     current = thaw(meta.get("ownerReferences") or [])
@@ -51,6 +68,7 @@ async def _patch_refs(
         operations.append({"op": "add", "path": "/metadata/ownerReferences", "value": refs})
     else:
         operations.append({"op": "remove", "path": "/metadata/ownerReferences"})
+    operations += extra or []
     try:
         return await client.patch(
             res, meta["name"], operations, namespace=meta.get("namespace"), patch_type=PatchType.JSON
@@ -62,14 +80,26 @@ async def _patch_refs(
 
 
 async def adopt(
-    client: RestClient, res: Resource, obj: Mapping[str, Any], owner: Mapping[str, Any], owner_res: Resource
+    client: RestClient,
+    res: Resource,
+    obj: Mapping[str, Any],
+    owner: Mapping[str, Any],
+    owner_res: Resource,
+    *,
+    finalizer: str | None = None,
 ) -> JSON | None:
-    """Make `owner` the controller of `obj`; returns the patched object, or None if `obj` changed."""
+    """Make `owner` the controller of `obj` (adding the owner's `finalizer`, if any, in the same write);
+    returns the patched object, or None if `obj` changed."""
     refs = thaw((obj["metadata"].get("ownerReferences")) or [])
-    return await _patch_refs(client, res, obj, [*refs, reference_to(owner, owner_res)])
+    ops = _finalizer_operations(obj["metadata"], finalizer, True) if finalizer else None
+    return await _patch_refs(client, res, obj, [*refs, reference_to(owner, owner_res)], ops)
 
 
-async def release(client: RestClient, res: Resource, obj: Mapping[str, Any], owner_uid: str) -> None:
-    """Drop `owner_uid`'s ownerReference from `obj` (it no longer matches the owner's selector)."""
+async def release(
+    client: RestClient, res: Resource, obj: Mapping[str, Any], owner_uid: str, *, finalizer: str | None = None
+) -> None:
+    """Drop `owner_uid`'s ownerReference (and the owner's `finalizer`, if any) from `obj`: it no longer
+    matches the owner's selector."""
     refs = thaw((obj["metadata"].get("ownerReferences")) or [])
-    await _patch_refs(client, res, obj, [ref for ref in refs if ref.get("uid") != owner_uid])
+    ops = _finalizer_operations(obj["metadata"], finalizer, False) if finalizer else None
+    await _patch_refs(client, res, obj, [ref for ref in refs if ref.get("uid") != owner_uid], ops)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubelite.api.schema.causes import Cause
-from kubelite.api.validation import cron, names
+from kubelite.api.validation import batchindexes, cron, names
 from kubelite.api.validation import errors as e
 from kubelite.api.validation import meta as m
 from kubelite.api.validation.podspec import template_spec
@@ -75,15 +75,16 @@ def _failure_policy(spec: Mapping[str, Any], path: str) -> list[Cause]:
         if not action:
             quoted = " ".join(e.go_quote(action) for action in FAILURE_ACTIONS)
             found.append(e.required(e.child(at, "action"), f"valid values: [{quoted}]"))
+        elif action == "FailIndex":
+            if spec.get("backoffLimitPerIndex") is None:
+                detail = "requires the backoffLimitPerIndex to be set"
+                found.append(e.invalid(e.child(at, "action"), action, detail))
         elif action not in FAILURE_ACTIONS:
             found.append(e.not_supported(e.child(at, "action"), action, FAILURE_ACTIONS))
         exit_codes, conditions = rule.get("onExitCodes"), rule.get("onPodConditions") or []
         if exit_codes is not None:
             found += _exit_codes(exit_codes, e.child(at, "onExitCodes"), containers)
-        for j, pattern in enumerate(conditions):
-            found += m.qualified_name(
-                pattern.get("type") or "", e.child(e.index(e.child(at, "onPodConditions"), j), "type")
-            )
+        found += _pod_conditions(conditions, e.child(at, "onPodConditions"))
         if exit_codes is not None and conditions:
             found.append(
                 e.invalid_omitted(at, "specifying both OnExitCodes and OnPodConditions is not supported")
@@ -95,10 +96,25 @@ def _failure_policy(spec: Mapping[str, Any], path: str) -> list[Cause]:
     return found
 
 
+def _pod_conditions(patterns: list[Mapping[str, Any]], path: str) -> list[Cause]:
+    found = [e.too_many(path, len(patterns), 20)] if len(patterns) > 20 else []
+    for j, pattern in enumerate(patterns):
+        at = e.index(path, j)
+        found += m.qualified_name(pattern.get("type") or "", e.child(at, "type"))
+        status = pattern.get("status") or ""
+        if not status:
+            found.append(e.required(e.child(at, "status"), 'valid values: ["False" "True" "Unknown"]'))
+        elif status not in ("False", "True", "Unknown"):
+            found.append(e.not_supported(e.child(at, "status"), status, ("False", "True", "Unknown")))
+    return found
+
+
 def _exit_codes(requirement: Mapping[str, Any], path: str, containers: set[Any]) -> list[Cause]:
     found: list[Cause] = []
     operator = requirement.get("operator") or ""
-    if operator not in ("In", "NotIn"):
+    if not operator:
+        found.append(e.required(e.child(path, "operator"), 'valid values: ["In" "NotIn"]'))
+    elif operator not in ("In", "NotIn"):
         found.append(e.not_supported(e.child(path, "operator"), operator, ("In", "NotIn")))
     container = requirement.get("containerName")
     if container is not None and container not in containers:
@@ -108,6 +124,8 @@ def _exit_codes(requirement: Mapping[str, Any], path: str, containers: set[Any])
     where = e.child(path, "values")
     if not values:
         found.append(e.invalid(where, e.GoValue("[]int32(nil)"), "at least one value is required"))
+    elif len(values) > 255:
+        found.append(e.too_many(where, len(values), 255))
     seen: set[int] = set()
     for j, code in enumerate(values):
         if operator == "In" and code == 0:
@@ -136,15 +154,8 @@ def _job_spec_rules(spec: Mapping[str, Any], path: str) -> list[Cause]:
         found += e.non_negative(e.child(path, field), spec.get(field))
     mode = spec.get("completionMode")
     indexed = mode == "Indexed"
-    if spec.get("backoffLimitPerIndex") is not None and not indexed:
-        found.append(e.forbidden(e.child(path, "backoffLimitPerIndex"), "requires indexed completion mode"))
-    if spec.get("maxFailedIndexes") is not None:
-        if spec.get("backoffLimitPerIndex") is None:
-            found.append(
-                e.required(e.child(path, "backoffLimitPerIndex"), "when maxFailedIndexes is specified")
-            )
-        if not indexed:
-            found.append(e.forbidden(e.child(path, "maxFailedIndexes"), "requires indexed completion mode"))
+    if spec.get("maxFailedIndexes") is not None and spec.get("backoffLimitPerIndex") is None:
+        found.append(e.required(e.child(path, "backoffLimitPerIndex"), "when maxFailedIndexes is specified"))
     if mode is not None and mode not in ("NonIndexed", "Indexed"):
         found.append(e.not_supported(e.child(path, "completionMode"), mode, ("NonIndexed", "Indexed")))
     if indexed:
@@ -156,8 +167,15 @@ def _job_spec_rules(spec: Mapping[str, Any], path: str) -> list[Cause]:
                 f"must be less than or equal to {MAX_PARALLELISM_INDEXED} when completion mode is Indexed"
             )
             found.append(e.invalid(e.child(path, "parallelism"), parallelism, detail))
+        found += batchindexes.per_index_limits(spec, path)
+    if mode in (None, "NonIndexed"):
+        for field in ("backoffLimitPerIndex", "maxFailedIndexes"):
+            if spec.get(field) is not None:
+                found.append(e.invalid(e.child(path, field), spec[field], "requires indexed completion mode"))
     if spec.get("podFailurePolicy") is not None:
         found += _failure_policy(spec, e.child(path, "podFailurePolicy"))
+    if spec.get("successPolicy") is not None:
+        found += batchindexes.success_policy(spec, e.child(path, "successPolicy"))
     replacement = spec.get("podReplacementPolicy")
     if replacement is not None:
         if spec.get("podFailurePolicy") is not None and replacement != "Failed":

@@ -149,3 +149,132 @@ def test_pod_failure_policy_fails_the_job_on_an_exit_code(cluster: RunningServer
     assert job["status"]["failed"] == 1
     [condition] = [c for c in job["status"]["conditions"] if c["type"] == "Failed"]
     assert "failed with exit code 42 matching FailJob rule at index 0" in condition["message"]
+
+
+def test_backoff_limit_per_index_fails_indexes_then_the_job(cluster: RunningServer) -> None:
+    manifest = job_manifest(
+        "perindex",
+        exit_code=1,
+        completionMode="Indexed",
+        completions=2,
+        parallelism=2,
+        backoffLimitPerIndex=1,
+    )
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+    job = wait_for(lambda: finished(cluster, "perindex"), what="the job to fail")
+    assert condition_types(job) == {"FailureTarget": "FailedIndexes", "Failed": "FailedIndexes"}
+    assert (job["status"]["failedIndexes"], job["status"]["failed"]) == ("0-1", 4)
+    assert job["spec"]["backoffLimit"] == 2**31 - 1  # defaulted so that only the per-index limit counts
+    counts = sorted(
+        (
+            p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"],
+            p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"],
+        )
+        for p in job_pods(cluster, "perindex")
+    )
+    assert counts == [("0", "0"), ("0", "1"), ("1", "0"), ("1", "1")]
+
+
+def test_max_failed_indexes_fails_the_job_at_the_first_failed_index(cluster: RunningServer) -> None:
+    manifest = job_manifest(
+        "fragile",
+        node="nowhere",
+        completionMode="Indexed",
+        completions=3,
+        parallelism=3,
+        backoffLimitPerIndex=0,
+        maxFailedIndexes=0,
+    )
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+    pods = wait_for(
+        lambda: len(job_pods(cluster, "fragile")) == 3 and job_pods(cluster, "fragile"), what="3 pods"
+    )
+    set_phase(cluster, pods[0]["metadata"]["name"], "Failed")
+    job = wait_for(lambda: finished(cluster, "fragile"), what="the job to fail")
+    assert condition_types(job) == {
+        "FailureTarget": "MaxFailedIndexesExceeded",
+        "Failed": "MaxFailedIndexesExceeded",
+    }
+    assert (
+        job["status"]["failedIndexes"]
+        == pods[0]["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+    )
+
+
+def test_invalid_per_index_and_success_policies_are_rejected(cluster: RunningServer) -> None:
+    manifest = job_manifest("bad", maxFailedIndexes=1, successPolicy={"rules": [{"succeededCount": 1}]})
+    result = cluster.kubectl("apply", "-f", "-", input=manifest, check=False)
+    assert result.returncode != 0
+    assert "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified" in result.stderr
+    assert "spec.maxFailedIndexes: Invalid value: 1: requires indexed completion mode" in result.stderr
+    assert "requires indexed completion mode" in result.stderr.split("spec.successPolicy:")[1]
+
+
+def test_success_policy_completes_the_job_early(cluster: RunningServer) -> None:
+    manifest = job_manifest(
+        "leader",
+        node="nowhere",
+        completionMode="Indexed",
+        completions=3,
+        parallelism=3,
+        successPolicy={"rules": [{"succeededIndexes": "0"}]},
+    )
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+    pods = wait_for(
+        lambda: len(job_pods(cluster, "leader")) == 3 and job_pods(cluster, "leader"), what="3 pods"
+    )
+    [leader] = [
+        p for p in pods if p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"] == "0"
+    ]
+    set_phase(cluster, leader["metadata"]["name"], "Succeeded")
+    job = wait_for(lambda: finished(cluster, "leader"), what="the job to complete")
+    assert condition_types(job) == {"SuccessCriteriaMet": "SuccessPolicy", "Complete": "SuccessPolicy"}
+    [complete] = [c for c in job["status"]["conditions"] if c["type"] == "Complete"]
+    assert complete["message"] == "Matched rules at index 0"
+    assert (job["status"]["completedIndexes"], job["status"]["succeeded"]) == ("0", 1)
+    assert "failed" not in job["status"]  # the other indexes were ended, not failed
+    others = [p for p in job_pods(cluster, "leader") if p["metadata"]["name"] != leader["metadata"]["name"]]
+    assert all(p["metadata"].get("deletionTimestamp") for p in others)
+
+
+def test_orphans_are_adopted_and_pods_that_stop_matching_released(cluster: RunningServer) -> None:
+    orphan = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "stray", "labels": {"app": "batch"}},
+        "spec": {
+            "nodeName": "nowhere",
+            "restartPolicy": "Never",
+            "containers": [{"name": "main", "image": "busybox"}],
+        },
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(orphan))
+    manifest = json.loads(job_manifest("adopter", node="nowhere", manualSelector=True))
+    manifest["spec"]["selector"] = {"matchLabels": {"app": "batch"}}
+    manifest["spec"]["template"]["metadata"]["labels"] = {"app": "batch"}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+    def adopted() -> dict[str, Any] | None:
+        pod: dict[str, Any] = get_json(cluster, "pod", "stray")
+        refs = pod["metadata"].get("ownerReferences") or []
+        return pod if refs and refs[0]["kind"] == "Job" and refs[0]["name"] == "adopter" else None
+
+    pod = wait_for(adopted, what="the orphan to be adopted")
+    assert "batch.kubernetes.io/job-tracking" in pod["metadata"]["finalizers"]
+    assert (
+        get_json(cluster, "job", "adopter")["status"].get("active") == 1
+    )  # it stands for the one pod wanted
+    cluster.kubectl("label", "pod", "stray", "app=elsewhere", "--overwrite")
+
+    def released() -> dict[str, Any] | None:
+        pod: dict[str, Any] = get_json(cluster, "pod", "stray")
+        return None if pod["metadata"].get("ownerReferences") else pod
+
+    pod = wait_for(released, what="the pod to be released")
+    assert not pod["metadata"].get("finalizers")
+    replacement = wait_for(
+        lambda: get_json(cluster, "pods", "-l", "app=batch")["items"], what="a replacement"
+    )[0]
+    set_phase(cluster, replacement["metadata"]["name"], "Succeeded")
+    job = wait_for(lambda: finished(cluster, "adopter"), what="the job to complete")
+    assert (job["status"]["succeeded"], job["status"].get("failed", 0)) == (1, 0)

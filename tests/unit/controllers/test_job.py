@@ -7,7 +7,7 @@ from typing import Any
 from kubelite.client.controller import RequeueAfter
 from kubelite.controllers import jobpods
 from kubelite.controllers.job import JOBS, PODS, JobController
-from tests.support.fakeclient import FakeClient, FakeRecorder, make_context
+from tests.support.fakeclient import FakeRecorder, JsonPatchingFakeClient, make_context
 from tests.support.fakeclock import FakeClock
 
 KEY = "default/work"
@@ -36,7 +36,7 @@ def job(**spec: Any) -> dict[str, Any]:
 
 class Harness:
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.fake = FakeClient()
+        self.fake = JsonPatchingFakeClient()
         self.clock = FakeClock()
         self.events = FakeRecorder()
         ctx = make_context(self.fake)
@@ -270,3 +270,75 @@ async def test_pod_failure_policy_ignores_disrupted_pods() -> None:
     assert h.job()["status"].get("failed", 0) == 0 and h.conditions() == {}
     assert not h.fake.objects[("pods", "default", pod["metadata"]["name"])]["metadata"].get("finalizers")
     assert len(h.live_pods()) == 1  # replaced at once: an ignored failure starts no back-off
+
+
+def orphan(name: str, labels: dict[str, str], **meta: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": labels, **meta},
+        "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+    }
+
+
+async def test_matching_orphans_are_adopted_with_the_tracking_finalizer_and_counted() -> None:
+    h = Harness(job(completions=2, parallelism=2))
+    labels = {"batch.kubernetes.io/controller-uid": "job-uid"}
+    h.fake.add(PODS, orphan("stray", labels, finalizers=["example.com/keep"]))
+    h.fake.add(PODS, orphan("other", {"app": "unrelated"}))
+    h.fake.add(
+        PODS,
+        orphan(
+            "owned",
+            labels,
+            ownerReferences=[
+                {
+                    "kind": "ReplicaSet",
+                    "name": "rs",
+                    "uid": "rs-uid",
+                    "apiVersion": "apps/v1",
+                    "controller": True,
+                }
+            ],
+        ),
+    )
+    await h.settle()
+    stray = h.fake.objects[("pods", "default", "stray")]
+    [ref] = stray["metadata"]["ownerReferences"]
+    assert (ref["kind"], ref["uid"], ref["controller"]) == ("Job", "job-uid", True)
+    assert stray["metadata"]["finalizers"] == ["example.com/keep", jobpods.TRACKING_FINALIZER]
+    assert "ownerReferences" not in h.fake.objects[("pods", "default", "other")]["metadata"]
+    assert (
+        h.fake.objects[("pods", "default", "owned")]["metadata"]["ownerReferences"][0]["kind"] == "ReplicaSet"
+    )
+    mine = [
+        p for p in h.live_pods() if (p["metadata"].get("ownerReferences") or [{}])[0].get("uid") == "job-uid"
+    ]
+    assert len(mine) == 2  # the adopted pod stands for one of the two wanted
+    h.finish(stray, "Succeeded")
+    await h.settle()
+    assert h.job()["status"]["succeeded"] == 1
+    assert h.fake.objects[("pods", "default", "stray")]["metadata"]["finalizers"] == ["example.com/keep"]
+
+
+async def test_pods_whose_labels_stop_matching_are_released_and_replaced() -> None:
+    h = Harness(job())
+    await h.settle()
+    [pod] = h.pods()
+    stored = h.fake.objects[("pods", "default", pod["metadata"]["name"])]
+    stored["metadata"]["labels"] = {"debug": "me"}
+    h.fake.add(PODS, stored)
+    await h.settle()
+    released = h.fake.objects[("pods", "default", pod["metadata"]["name"])]["metadata"]
+    assert not released.get("ownerReferences") and not released.get("finalizers")
+    [replacement] = [p for p in h.live_pods() if p["metadata"]["name"] != pod["metadata"]["name"]]
+    assert replacement["metadata"]["ownerReferences"][0]["uid"] == "job-uid"
+    assert h.job()["status"].get("failed", 0) == 0
+
+
+async def test_a_job_being_deleted_adopts_nothing() -> None:
+    h = Harness(job())
+    h.fake.objects[("jobs", "default", "work")]["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z"
+    h.fake.add(PODS, orphan("stray", {"batch.kubernetes.io/controller-uid": "job-uid"}))
+    await h.settle()
+    assert "ownerReferences" not in h.fake.objects[("pods", "default", "stray")]["metadata"]
