@@ -16,6 +16,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+CGROUP_PARENT = "/kubelite"
+
 
 @dataclass(frozen=True)
 class NodePaths:
@@ -59,13 +61,17 @@ class NodePaths:
         return self.root / "pki"
 
     @property
+    def cgroup_tag(self) -> str:
+        """The data dir's part of the cgroup root's name: `<CGROUP_PARENT>/*-<tag>` are this dir's nodes."""
+        return hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
+
+    @property
     def cgroup_root(self) -> str:
         """The cgroup every pod of this agent lives under (absolute, the same in every v1 hierarchy).
 
         Named by node and data dir: two agents on one host never take each other's pods for leftovers,
         even under one node name (two clusters' nodes named after the same host)."""
-        tag = hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
-        return f"/kubelite/{self.node_name}-{tag}"
+        return f"{CGROUP_PARENT}/{self.node_name}-{self.cgroup_tag}"
 
     def pod_cgroup(self, pod_uid: str) -> str:
         return f"{self.cgroup_root}/pod{pod_uid}"

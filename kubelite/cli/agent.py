@@ -21,6 +21,7 @@ from kubelite.client.kubeconfig import KubeConfigError
 from kubelite.client.rest import RestClient
 from kubelite.dns import run as dns
 from kubelite.proxy import run as proxy
+from kubelite.util import datadirlock
 from kubelite.util.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -166,11 +167,11 @@ async def run_agent(options: AgentOptions) -> int:
         log.error("unknown runtime %r; choose one of %s", options.runtime, ", ".join(RUNTIMES))
         return 2
     try:
-        if options.runtime == "fake":
+        if options.runtime == "fake":  # keeps nothing in the data dir: any number may share one
             return await supervise({"fake agent": fake.run(fake_config(options))})
-        return await supervise(
-            {"node": node(real_config(options), options.cluster_cidr, resolv_conf_path(options.resolv_conf))}
-        )
-    except (ValueError, KubeConfigError, OSError) as exc:
+        with datadirlock.hold(options.data_dir):  # `kubelite uninstall` refuses while we run
+            resolv_conf = resolv_conf_path(options.resolv_conf)
+            return await supervise({"node": node(real_config(options), options.cluster_cidr, resolv_conf)})
+    except (ValueError, KubeConfigError, OSError, datadirlock.DataDirInUse) as exc:
         log.error("%s", exc)
         return 2

@@ -29,6 +29,7 @@ from kubelite.controllers import manager
 from kubelite.controllers.context import ManagerConfig
 from kubelite.controllers.servicelb import AddressPool
 from kubelite.scheduler import run as scheduler
+from kubelite.util import datadirlock
 from kubelite.util.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,15 @@ class ServerConfig:
 
 async def run_server(config: ServerConfig) -> int:
     """Serve until SIGINT/SIGTERM or until a component fails; the exit code says which."""
+    try:
+        with datadirlock.hold(config.data_dir):  # `kubelite uninstall` refuses while we run
+            return await _serve(config)
+    except datadirlock.DataDirInUse as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+
+
+async def _serve(config: ServerConfig) -> int:
     if config.lb_pool:
         try:
             AddressPool(config.lb_pool)

@@ -150,3 +150,9 @@ async def serve(config: ProxyConfig, client: RestClient, informers: InformerFact
         node_local_ips=config.node_local_ips,
     )
     await proxy.run()
+
+
+async def cleanup() -> None:
+    """Uninstall: remove every KL chain and jump from this network namespace (a stopped proxy leaves its
+    rules in place, as kube-proxy does, so Services keep working across a restart)."""
+    await RuleSyncer(Iptables()).cleanup()

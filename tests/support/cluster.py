@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubelite.agent import uninstall
 from kubelite.agent.network.cni import netns_name
-from kubelite.agent.paths import NodePaths
 from kubelite.agent.runtime import cgroups
 from kubelite.agent.volumes import sysmount
 from tests.support.netns import NetNamespace
@@ -144,7 +144,10 @@ def give_default_route(netns: NetNamespace) -> None:
 
 def cleanup_agent_leftovers(agent_dir: Path) -> None:
     """What a stopped or killed agent leaves on purpose (running containers outlive it, as with k3s) goes:
-    monitors and containers killed by pid, mounts unmounted, pod netns deleted, cgroups removed."""
+    monitors and containers killed by pid, mounts unmounted, pod netns deleted, cgroups removed. The
+    product's uninstall does more (it checks a pid is still the container's; here every recorded pid is
+    killed, as a test may have stopped the agent at any point), but the network parts are left to deleting
+    the node's namespace."""
     if not agent_dir.exists():
         return
     for pidfile in [*agent_dir.glob("containers/*/conmon.pid"), *agent_dir.glob("containers/*/pidfile")]:
@@ -156,6 +159,5 @@ def cleanup_agent_leftovers(agent_dir: Path) -> None:
         sysmount.unmount(point)
     for record in agent_dir.glob("cni/sandboxes/*.json"):
         subprocess.run(["ip", "netns", "delete", netns_name(record.stem)], check=False, capture_output=True)
-    tag = NodePaths(agent_dir, "").cgroup_root.rsplit("-", 1)[1]  # the data dir's part of the name
-    for node_cgroup in Path("/sys/fs/cgroup/memory/kubelite").glob(f"*-{tag}"):
-        cgroups.remove(f"/kubelite/{node_cgroup.name}")
+    for cgroup in uninstall.node_cgroups(agent_dir.parent):
+        cgroups.remove(cgroup)

@@ -21,8 +21,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubelite.agent.paths import NodePaths
-from kubelite.agent.runtime import cgroups
 from tests.support.cluster import ServerProcess, cleanup_agent_leftovers, start_server, wait_for
 from tests.support.netns import NetNamespace
 
@@ -135,16 +133,6 @@ def start_agent(directory: Path, host: Host, node_name: str, server_data: Path) 
     return AgentProcess(host, node_name, process, data_dir, log)
 
 
-def _cleanup_node(data_dir: Path, node_name: str) -> None:
-    """The agent's leftovers, and its cgroup root, which outlives its pods (cleanup_agent_leftovers only
-    finds node cgroups through containers still on disk)."""
-    cleanup_agent_leftovers(data_dir / "agent")
-    try:
-        cgroups.remove(NodePaths(data_dir / "agent", node_name).cgroup_root)
-    except OSError:
-        pass
-
-
 def _kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.kill()
@@ -170,14 +158,14 @@ def multinode_cluster(
             directory / "server", server_host.netns,
             "--bind-address", "0.0.0.0", "--node-ip", SERVER_IP, "--node-name", server_node, *server_args,
         )
-        stack.callback(_cleanup_node, server.data_dir, server_node)
+        stack.callback(cleanup_agent_leftovers, server.data_dir / "agent")
         stack.callback(_kill, server.process)
         cluster = MultiNodeCluster(server, server_node, server_host, client)
         # The server's own agent prepares the host (cgroup mounts) first: agents started with it would race.
         wait_for(lambda: server_node in cluster.ready_nodes(), within=60, what="the server node Ready")
         for i, host in enumerate(hosts):
             agent = start_agent(directory / f"agent{i}", host, f"agent{i}", server.data_dir)
-            stack.callback(_cleanup_node, agent.data_dir, agent.node_name)
+            stack.callback(cleanup_agent_leftovers, agent.data_dir / "agent")
             stack.callback(_kill, agent.process)
             cluster.agents.append(agent)
         try:

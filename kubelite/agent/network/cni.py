@@ -31,6 +31,8 @@ from kubelite.agent.paths import NodePaths
 
 log = logging.getLogger(__name__)
 NETNS_DIR = "/run/netns"
+BRIDGE = "cni0"
+CONFLIST = "10-kubelite.conflist"  # for people, and for uninstall (the pod CIDR its CNI DELs need)
 _UID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -48,7 +50,7 @@ class CniNetwork:
         pod_cidr: str,
         node_netns: str | None = None,
         cni_bin_dir: str = "/usr/lib/cni",
-        bridge: str = "cni0",
+        bridge: str = BRIDGE,
         mtu: int | None = None,
     ) -> None:
         self._paths = paths
@@ -183,7 +185,7 @@ class CniNetwork:
 
     def _prepare_blocking(self) -> None:
         self._states.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self._paths.cni / "10-kubelite.conflist", orjson.dumps(self._networks.conflist()))
+        _write_atomic(self._paths.cni / CONFLIST, orjson.dumps(self._networks.conflist()))
         _write_atomic(self._paths.cni / "99-loopback.conf", orjson.dumps(self._networks.loopback))
         if self._node_netns is None:
             _enable_forwarding()
@@ -217,6 +219,44 @@ class CniNetwork:
     def _save(self, pod_uid: str, state: dict[str, Any]) -> None:
         """A few hundred bytes, written in place (no fsync): quick enough for the event loop."""
         _write_atomic(self._state_path(pod_uid), orjson.dumps(state))
+
+
+async def remove_pod_networks(paths: NodePaths) -> tuple[int, list[str]]:
+    """Uninstall: every recorded sandbox torn down as a deleted pod's is (CNI DEL frees its address and
+    removes its veth, masquerade and hostPort rules), with the pod CIDR of the config the agent last wrote.
+    Where DEL fails, the netns is deleted anyway. Returns (sandboxes removed, problems)."""
+    states = sorted(paths.cni.glob("sandboxes/*.json"))
+    if not states:
+        return 0, []
+    problems = []
+    try:
+        conflist = orjson.loads((paths.cni / CONFLIST).read_bytes())
+        pod_cidr = conflist["plugins"][0]["ipam"]["ranges"][0][0]["subnet"]
+        network: CniNetwork | None = CniNetwork(paths, pod_cidr=pod_cidr)
+    except (OSError, orjson.JSONDecodeError, LookupError, TypeError, NetworkError) as error:
+        problems.append(f"no usable {CONFLIST} ({error}): deleting the pods' netns without CNI DEL")
+        network = None
+    for state in states:
+        uid = state.stem
+        if network is not None:
+            try:
+                await network.teardown(uid)
+                continue
+            except NetworkError as error:
+                problems.append(f"pod {uid}: {error}")
+        await _ip_netns("delete", _netns_path(netns_name(uid)))
+        state.unlink(missing_ok=True)
+    return len(states), problems
+
+
+async def remove_bridge(bridge: str = BRIDGE) -> bool:
+    """Uninstall: delete the pods' bridge; False if there was none."""
+    code, _, err = await plugins.run(["ip", "link", "delete", bridge, "type", "bridge"])
+    if code == 0:
+        return True
+    if not await asyncio.to_thread(os.path.exists, f"/sys/class/net/{bridge}"):
+        return False
+    raise NetworkError(f"ip link delete {bridge}: {err.decode(errors='replace').strip()}")
 
 
 async def _both(

@@ -35,3 +35,15 @@ def bind_cluster_dns(address: str, node_netns: str | None) -> tuple[socket.socke
             made.close()
         raise
     return sockets[0], sockets[1]
+
+
+def release_cluster_dns(address: str) -> bool:
+    """Uninstall: take the cluster DNS address off lo again; False if it was not there."""
+    shown = subprocess.run(["ip", "-o", "addr", "show", "dev", "lo", "to", f"{address}/32"],
+                           capture_output=True, text=True)
+    if shown.returncode == 0 and not shown.stdout.strip():
+        return False
+    done = subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise OSError(f"cannot remove the cluster DNS address {address} from lo: {done.stderr.strip()}")
+    return True

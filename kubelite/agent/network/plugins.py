@@ -29,7 +29,7 @@ class Networks:
     portmap: JSON
 
     def conflist(self) -> JSON:
-        """The chain as a CNI conflist, written to disk for people (we never read it back)."""
+        """The chain as a CNI conflist, written to disk for people (only uninstall reads it back)."""
         chain = (self.bridge, self.portmap)
         plugins = [{k: v for k, v in p.items() if k not in ("cniVersion", "name")} for p in chain]
         return {"cniVersion": CNI_VERSION, "name": NETWORK_NAME, "plugins": plugins}

@@ -85,8 +85,7 @@ class NodeRoutes:
     def __init__(self, nodes: Informer, *, node_name: str, node_netns: str | None = None) -> None:
         self.nodes = nodes
         self.node_name = node_name
-        path = None if node_netns is None else node_netns if "/" in node_netns else f"/run/netns/{node_netns}"
-        self._wrap: tuple[str, ...] = () if path is None else ("nsenter", f"--net={path}", "--")
+        self._wrap = () if node_netns is None else ("nsenter", f"--net={_netns_path(node_netns)}", "--")
         self._nat_applied: str | None = None  # rewritten when the rules change, and after a restart
         self.controller = Controller("noderoutes", self.reconcile)
         self.controller.watch(nodes, keys=lambda _node: (KEY,))
@@ -142,14 +141,38 @@ class NodeRoutes:
         return await self._run("ip", *args)
 
     async def _run(self, *command: str, stdin: bytes | None = None) -> bytes:
-        process = await asyncio.create_subprocess_exec(
-            *self._wrap,
-            *command,
-            stdin=None if stdin is None else asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await process.communicate(stdin)
-        if process.returncode != 0:
-            raise RouteError(f"{' '.join(command)}: {err.decode(errors='replace').strip()}")
-        return out
+        return await _run(*self._wrap, *command, stdin=stdin)
+
+
+async def _run(*command: str, stdin: bytes | None = None) -> bytes:
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=None if stdin is None else asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate(stdin)
+    if process.returncode != 0:
+        raise RouteError(f"{' '.join(command)}: {err.decode(errors='replace').strip()}")
+    return out
+
+
+async def remove_node_routes(node_netns: str | None = None) -> int:
+    """Uninstall: delete every route of ours (by its protocol number) and the NAT exemption chain with its
+    jump; returns how many routes went."""
+    wrap = () if node_netns is None else ("nsenter", f"--net={_netns_path(node_netns)}", "--")
+    out = await _run(*wrap, "ip", "-j", "route", "show", "proto", str(ROUTE_PROTO))
+    routes = orjson.loads(out or b"[]")
+    for route in routes:
+        await _run(*wrap, "ip", "route", "del", route["dst"], "proto", str(ROUTE_PROTO))
+    saved = (await _run(*wrap, "iptables-save", "-t", "nat")).decode()
+    if f":{NAT_CHAIN} " in saved:
+        jumps = [line for line in saved.splitlines() if line.startswith("-A POSTROUTING") and
+                 line.endswith(f"-j {NAT_CHAIN}")]
+        rules = ["*nat", f":{NAT_CHAIN} - [0:0]", *("-D" + line[2:] for line in jumps), f"-X {NAT_CHAIN}"]
+        await _run(*wrap, "iptables-restore", "--noflush", stdin="\n".join([*rules, "COMMIT", ""]).encode())
+    return len(routes)
+
+
+def _netns_path(node_netns: str) -> str:
+    return node_netns if "/" in node_netns else f"/run/netns/{node_netns}"

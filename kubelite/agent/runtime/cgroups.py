@@ -118,11 +118,31 @@ def remove(cgroup_path: str) -> None:
     relative = cgroup_path.lstrip("/")
     if not relative:
         raise ValueError("refusing to remove the root cgroup")
-    found = mounts()
-    roots = [CGROUP_ROOT] if mode(found) is CgroupMode.V2 else [
-        *v1_hierarchies(found), *(m.path for m in found if m.version == 2)]
-    for root in dict.fromkeys(roots):
+    for root in _roots(mounts()):
         _rmdir_tree(root / relative)
+
+
+def _roots(found: list[CgroupMount]) -> list[Path]:
+    """Where an absolute cgroup path exists: every v1 hierarchy and cgroup2 mount, or the v2 root alone."""
+    if mode(found) is CgroupMode.V2:
+        return [CGROUP_ROOT]
+    return list(dict.fromkeys([*v1_hierarchies(found), *(m.path for m in found if m.version == 2)]))
+
+
+def matching(pattern: str) -> list[str]:
+    """Absolute cgroup paths matching a glob pattern (e.g. `/kubelite/*-1234abcd`) in any hierarchy."""
+    relative = pattern.lstrip("/")
+    found = {"/" + str(p.relative_to(root)) for root in _roots(mounts()) for p in root.glob(relative)
+             if p.is_dir()}
+    return sorted(found)
+
+
+def remove_if_empty(cgroup_path: str) -> None:
+    """rmdir a cgroup in every hierarchy where it has no child cgroups and no processes left."""
+    relative = cgroup_path.lstrip("/")
+    for root in _roots(mounts()):
+        with contextlib.suppress(OSError):
+            (root / relative).rmdir()
 
 
 def oom_kills(cgroup_path: str) -> int:

@@ -89,6 +89,43 @@ def _read_json(path: Path) -> dict[str, object]:
     return data
 
 
+def kill_all(paths: NodePaths) -> list[int]:
+    """SIGKILL every container of the node and then its conmon (uninstall: nothing may outlive the node);
+    returns the pids signalled. A pid is signalled only while it is still the recorded process (same start
+    time; for conmon, a command line naming the bundle): a reused pid belongs to someone else."""
+    killed = []
+    for bundle in sorted(paths.containers.iterdir()) if paths.containers.is_dir() else ():
+        files = BundleFiles(bundle)
+        record = _read_json(files.state)
+        pid, pid_start = record.get("pid"), record.get("pid_start")
+        targets: list[int] = []
+        if isinstance(pid, int) and pid_start is not None and _process_start(pid) == pid_start:
+            targets.append(pid)
+        try:
+            conmon = int(files.conmon_pid.read_text())
+            if str(bundle).encode() in Path(f"/proc/{conmon}/cmdline").read_bytes().split(b"\0"):
+                targets.append(conmon)
+        except (OSError, ValueError):
+            pass
+        for target in targets:
+            try:
+                os.kill(target, signal.SIGKILL)
+                killed.append(target)
+            except ProcessLookupError:
+                pass
+    return killed
+
+
+def wait_gone(pids: list[int], seconds: float) -> list[int]:
+    """Wait until the processes are gone (or zombies); returns those still alive after `seconds`."""
+    deadline = time.monotonic() + seconds
+    alive = [pid for pid in pids if _process_start(pid) is not None]
+    while alive and time.monotonic() < deadline:
+        time.sleep(_POLL)
+        alive = [pid for pid in alive if _process_start(pid) is not None]
+    return alive
+
+
 class OciRuntime:
     def __init__(self, paths: NodePaths, images: ImageStore, *, binary: str = "crun",
                  conmon: str = "/usr/bin/conmon", log_size_max: int = DEFAULT_LOG_SIZE_MAX) -> None:

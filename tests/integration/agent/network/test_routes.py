@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from kubelite.agent.network.routes import NAT_CHAIN, ROUTE_PROTO, NodeRoutes
+from kubelite.agent.network.routes import NAT_CHAIN, ROUTE_PROTO, NodeRoutes, remove_node_routes
 from kubelite.client import kubeconfig, paths
 from kubelite.client.informer import InformerFactory
 from kubelite.client.rest import RestClient
@@ -117,3 +117,17 @@ class _NoInformer:
 
     def add_handlers(self, **_handlers: Any) -> None:
         pass
+
+
+async def test_uninstall_removes_our_routes_and_nat_chain_only(node_netns: NetNamespace) -> None:
+    lan(node_netns)
+    node_netns.run("ip", "route", "add", "10.99.0.0/24", "via", "192.168.77.99")  # someone else's
+    keeper = NodeRoutes(_NoInformer(), node_name="a", node_netns=node_netns.name)  # type: ignore[arg-type]
+    me, other = node("a", "192.168.77.10", "10.42.0.0/24"), node("b", "192.168.77.11", "10.42.1.0/24")
+    await keeper.sync([me, other])
+    assert routes(node_netns) and no_nat(node_netns)
+    assert await remove_node_routes(node_netns.name) == 1
+    assert routes(node_netns) == {}
+    assert NAT_CHAIN not in node_netns.run("iptables-save", "-t", "nat").stdout
+    assert "10.99.0.0/24 via 192.168.77.99" in node_netns.run("ip", "route").stdout
+    assert await remove_node_routes(node_netns.name) == 0  # again: nothing left, no error
