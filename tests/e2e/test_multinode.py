@@ -3,7 +3,9 @@ server's token, each in a network namespace of its own on a private LAN.
 
 Pods on different nodes reach each other by pod IP (the agents' routes to each other's pod ranges), and
 kubectl logs/exec reach pods on agent nodes through the API server, and an external client reaches a
-Service through every node's NodePort and through its LoadBalancer address.
+Service through every node's NodePort and through its LoadBalancer address. Local traffic policies hold
+across nodes: only a node with a ready endpoint answers (externally, keeping the client's address; internally,
+to its own pods).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import pytest
 
 from tests.support.cluster import wait_for
 from tests.support.multinode import (
+    CLIENT_IP,
     LB_POOL,
     SERVER_IP,
     SUBNET,
+    Host,
     MultiNodeCluster,
     join_token,
     multinode_cluster,
@@ -177,3 +181,61 @@ def test_an_external_client_reaches_node_ports_on_every_node_and_a_load_balancer
     # router configured for MetalLB's BGP mode would. Every node accepts the address.
     cluster.client.run("ip", "route", "replace", f"{lb_ip}/32", "via", f"{SUBNET}.12")
     wait_for(lambda: "sees" in fetch(lb_ip, 80), within=30, what="the LoadBalancer address to answer")
+
+
+def service(name: str, app: str, **spec: str) -> str:
+    manifest = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                "spec": {**spec, "selector": {"app": app}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    return json.dumps(manifest)
+
+
+def proxied_on(host: Host, text: str) -> bool:
+    """The node's proxy has a rule naming `text` (a port or an address): its silence is policy, not lag."""
+    return text in host.run("iptables-save").stdout
+
+
+def test_external_traffic_policy_local_answers_only_where_an_endpoint_runs_and_keeps_the_client_address(
+    cluster: MultiNodeCluster, ns: str
+) -> None:
+    _, agent0, _ = cluster.node_names
+    run_pod(cluster, ns, "web", agent0, WEB)
+    local = service("local", "web", type="NodePort", externalTrafficPolicy="Local")
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=local)
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=service("spread", "web", type="NodePort"))
+    ports = ("-n", ns, "get", "svc", "-o", "jsonpath={.items[*].spec.ports[0].nodePort}", "local", "spread")
+    local_port, spread_port = cluster.kubectl(*ports).split()
+    agent0_ip, agent1 = cluster.agents[0].host.ip, cluster.agents[1].host
+
+    def fetch(address: str, port: str) -> str:
+        url = f"http://{address}:{port}/cgi-bin/who"
+        return cluster.client.run("timeout", "3", "busybox", "wget", "-qO-", url, check=False).stdout.strip()
+
+    wait_for(lambda: "sees" in fetch(agent0_ip, local_port), within=30, what="the Local NodePort on agent0")
+    # Policy Local keeps the client's address (no masquerade), unlike a Cluster one forwarded elsewhere.
+    assert fetch(agent0_ip, local_port) == f"web sees [::ffff:{CLIENT_IP}]"
+    wait_for(lambda: "sees" in fetch(agent1.ip, spread_port), within=30, what="Cluster's NodePort on agent1")
+    assert fetch(agent1.ip, spread_port) == f"web sees [::ffff:{agent1.ip}]"  # masqueraded on the way
+    for host in (agent1, cluster.server_host):  # no endpoint on these nodes: no answer
+        wait_for(lambda h=host: proxied_on(h, f"--dport {local_port}"), within=30, what=f"{host.ip}'s rules")
+        assert fetch(host.ip, local_port) == ""
+
+
+def test_internal_traffic_policy_local_serves_only_pods_on_the_endpoints_node(
+    cluster: MultiNodeCluster, ns: str
+) -> None:
+    _, agent0, agent1 = cluster.node_names
+    run_pod(cluster, ns, "web", agent0, WEB)
+    near = run_pod(cluster, ns, "near", agent0, "sleep 3600")
+    run_pod(cluster, ns, "far", agent1, "sleep 3600")
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=service("web", "web", internalTrafficPolicy="Local"))
+    cluster_ip = cluster.kubectl("-n", ns, "get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
+
+    def fetch(pod: str) -> str:
+        command = ("-n", ns, "exec", pod, "--", "timeout", "3", "wget", "-qO-", f"http://{cluster_ip}/cgi-bin/who")
+        return cluster.kubectl(*command, check=False).strip()
+
+    wait_for(lambda: "sees" in fetch("near"), within=30, what="the Service from the endpoint's node")
+    assert fetch("near") == f"web sees [::ffff:{near['status']['podIP']}]"
+    far_node = cluster.agents[1].host
+    wait_for(lambda: proxied_on(far_node, f"-d {cluster_ip}/32"), within=30, what="agent1's rules")
+    assert "sees" not in fetch("far")
