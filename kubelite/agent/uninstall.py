@@ -47,7 +47,7 @@ def check_data_dir(data_dir: Path) -> None:
 
 
 def node_steps(
-    data_dir: Path, *, cluster_dns: str, node_network: Sequence[Step] = (), keep_data: bool = False
+    data_dir: Path, *, node_network: Sequence[Step] = (), keep_data: bool = False
 ) -> list[Step]:
     """The steps for the node kept in `data_dir`; `node_network`: the callers' own (the proxy's rules)."""
     paths = NodePaths(data_dir / "agent", "")
@@ -72,7 +72,8 @@ def node_steps(
         return f"{count} removed" + (f" ({len(problems)} without CNI DEL)" if problems else "")
 
     async def dns_address() -> str:
-        return f"{cluster_dns} removed from lo" if release_cluster_dns(cluster_dns) else "none"
+        removed = release_cluster_dns()
+        return f"{', '.join(removed)} removed from lo" if removed else "none"
 
     async def node_routes() -> str:
         return f"{await routes.remove_node_routes()} removed"

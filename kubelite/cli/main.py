@@ -127,8 +127,6 @@ def agent(**options: object) -> None:
 @cli.command()
 @click.option("--data-dir", "-d", type=click.Path(path_type=Path), default=Path("/var/lib/kubelite"),
               show_default=True, help="The data folder of the server or agent to remove.")
-@click.option("--cluster-dns", default="10.43.0.10", show_default=True,
-              help="The cluster DNS address the node carries (a server's: the tenth of its --service-cidr).")
 @click.option("--keep-data", is_flag=True, help="Keep the data dir (images, database, certificates).")
 def uninstall(**options: object) -> None:
     """Remove a stopped node: its containers, mounts, network state, cgroups and data dir."""

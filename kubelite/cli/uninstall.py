@@ -19,7 +19,6 @@ from kubelite.util.datadirlock import DataDirInUse, hold
 @dataclass(frozen=True)
 class UninstallOptions:
     data_dir: Path
-    cluster_dns: str
     keep_data: bool
 
 
@@ -35,7 +34,6 @@ async def run_uninstall(options: UninstallOptions) -> int:
         with hold(options.data_dir):
             steps = uninstall.node_steps(
                 options.data_dir,
-                cluster_dns=options.cluster_dns,
                 node_network=[uninstall.Step("service proxy rules", proxy_rules)],
                 keep_data=options.keep_data,
             )

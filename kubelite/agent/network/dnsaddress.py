@@ -12,6 +12,7 @@ import subprocess
 from kubelite.agent.network.nsconnect import socket_in_netns
 
 DNS_PORT = 53
+LABEL = "lo:kldns"  # marks the address as kubelite's, so uninstall finds it without knowing the service range
 
 
 def bind_cluster_dns(address: str, node_netns: str | None) -> tuple[socket.socket, socket.socket]:
@@ -19,7 +20,9 @@ def bind_cluster_dns(address: str, node_netns: str | None) -> tuple[socket.socke
     path = None if node_netns is None else node_netns if "/" in node_netns else f"/run/netns/{node_netns}"
     enter = [] if path is None else ["nsenter", f"--net={path}", "--"]
     done = subprocess.run(
-        [*enter, "ip", "addr", "replace", f"{address}/32", "dev", "lo"], capture_output=True, text=True
+        [*enter, "ip", "addr", "replace", f"{address}/32", "dev", "lo", "label", LABEL],
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise OSError(f"cannot put the cluster DNS address {address} on the node: {done.stderr.strip()}")
@@ -37,13 +40,15 @@ def bind_cluster_dns(address: str, node_netns: str | None) -> tuple[socket.socke
     return sockets[0], sockets[1]
 
 
-def release_cluster_dns(address: str) -> bool:
-    """Uninstall: take the cluster DNS address off lo again; False if it was not there."""
-    shown = subprocess.run(["ip", "-o", "addr", "show", "dev", "lo", "to", f"{address}/32"],
+def release_cluster_dns() -> list[str]:
+    """Uninstall: take the cluster DNS addresses this node put on lo off again; returns them."""
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", "lo", "label", LABEL],
                            capture_output=True, text=True)
-    if shown.returncode == 0 and not shown.stdout.strip():
-        return False
-    done = subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise OSError(f"cannot remove the cluster DNS address {address} from lo: {done.stderr.strip()}")
-    return True
+    if shown.returncode != 0:
+        raise OSError(f"cannot list the addresses on lo: {shown.stderr.strip()}")
+    addresses = [line.split()[3] for line in shown.stdout.splitlines() if len(line.split()) > 3]
+    for address in addresses:
+        done = subprocess.run(["ip", "addr", "del", address, "dev", "lo"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise OSError(f"cannot remove the cluster DNS address {address} from lo: {done.stderr.strip()}")
+    return addresses

@@ -42,7 +42,7 @@ def test_the_callers_network_steps_run_after_the_pods_and_before_the_node_networ
     async def nothing() -> str:
         return ""
 
-    steps = node_steps(tmp_path, cluster_dns="10.43.0.10", node_network=[Step("X", nothing)])
+    steps = node_steps(tmp_path, node_network=[Step("X", nothing)])
     titles = [step.title for step in steps]
     assert titles.index("pod networks (CNI DEL, netns)") + 1 == titles.index("X")
     assert titles.index("X") < titles.index("cluster DNS address")
@@ -51,6 +51,6 @@ def test_the_callers_network_steps_run_after_the_pods_and_before_the_node_networ
 
 async def test_keep_data_keeps_the_data_dir(tmp_path: Path) -> None:
     (tmp_path / "agent").mkdir()
-    steps = node_steps(tmp_path, cluster_dns="10.43.0.10", keep_data=True)
+    steps = node_steps(tmp_path, keep_data=True)
     assert await steps[-1].run() == "kept (--keep-data)"
     assert (tmp_path / "agent").is_dir()
