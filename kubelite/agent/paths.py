@@ -63,7 +63,8 @@ class NodePaths:
     @property
     def cgroup_tag(self) -> str:
         """The data dir's part of the cgroup root's name: `<CGROUP_PARENT>/*-<tag>` are this dir's nodes."""
-        return hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
+        # The resolved path: `./data` and `/srv/data` typed for the same dir must name the same cgroups.
+        return hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:8]
 
     @property
     def cgroup_root(self) -> str:

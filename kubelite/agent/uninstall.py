@@ -115,10 +115,9 @@ def _remove_data(data_dir: Path) -> str:
 
 
 def node_cgroups(data_dir: Path) -> list[str]:
-    """The node cgroups of this data dir, named `<node>-<tag of the dir>`: the tag of the path as given and
-    of its absolute form (the agent may have been started with either)."""
-    tags = {NodePaths(root / "agent", "").cgroup_tag for root in (data_dir, data_dir.absolute())}
-    return sorted({cgroup for tag in tags for cgroup in cgroups.matching(f"{CGROUP_PARENT}/*-{tag}")})
+    """The node cgroups of this data dir, named `<node>-<tag of the dir>`."""
+    tag = NodePaths(data_dir / "agent", "").cgroup_tag
+    return sorted(cgroups.matching(f"{CGROUP_PARENT}/*-{tag}"))
 
 
 async def run_steps(steps: Sequence[Step], echo: Callable[[str], None]) -> bool:
