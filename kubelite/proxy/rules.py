@@ -6,7 +6,8 @@ KL-NODEPORTS. NodePorts and external IPs go through a KL-EXT-* chain that applie
 SVC/SVL chains spread new connections evenly with `statistic --mode random` (probability 1/n, 1/(n-1), ...)
 over KL-SEP-* chains, which DNAT to one endpoint. Packets that need SNAT (hairpin: a pod reaching itself
 through its Service; clients outside the cluster CIDR; NodePort traffic under policy Cluster) get mark
-0x4000 and are masqueraded in POSTROUTING (KL-POSTROUTING). With sessionAffinity ClientIP, `-m recent`
+0x4000 and are masqueraded in POSTROUTING (KL-POSTROUTING), keeping the client's source port when it is free
+(no `--random-fully`, see MASQUERADE below). With sessionAffinity ClientIP, `-m recent`
 remembers which SEP a client used. filter: a port with no endpoints at all is REJECTed (the client sees
 "connection refused" at once); one whose endpoints all live elsewhere under a Local policy is DROPped.
 A port at an address the node serves itself (the cluster DNS address) gets no rules at all: its traffic
@@ -29,6 +30,11 @@ POSTROUTING = "KL-POSTROUTING"
 MARK_MASQ = "KL-MARK-MASQ"
 CHAIN_PREFIX = "KL-"
 MASQ_BIT = "0x4000"
+# Port-preserving, unlike kube-proxy's `--random-fully`: a random port per connection maps a new client socket
+# onto a tuple the endpoint may still hold in TIME_WAIT (conntrack forgets it first when the client reuses its
+# own port), with the TCP timestamps of another socket; the endpoint's PAWS check then rejects the SYN and the
+# client waits a SYN retransmission (up to 1 s). Kept ports make a reused tuple the same client socket's.
+MASQUERADE = "-j MASQUERADE"
 
 # (table, built-in chain, rule): inserted at position 1, so they run before other software's rules (the CNI
 # bridge plugin's ipMasq ACCEPTs in POSTROUTING would otherwise skip our masquerade).
@@ -106,7 +112,7 @@ class _Builder:
             POSTROUTING,
             f"-m mark ! --mark {MASQ_BIT}/{MASQ_BIT} -j RETURN",
             f"-j MARK --xor-mark {MASQ_BIT}",  # a re-routed packet must not be masqueraded twice
-            "-j MASQUERADE --random-fully",
+            MASQUERADE,
         )
         for table in ("nat", "filter"):
             rules.tables[table][SERVICES] = []

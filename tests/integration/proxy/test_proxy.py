@@ -35,6 +35,7 @@ from tests.integration.proxy.topology import (
     OUTSIDE_IP,
     PodNetwork,
     http_get,
+    peer_seen,
 )
 from tests.support.netns import NetNamespace
 
@@ -214,6 +215,16 @@ async def test_external_clients_are_masqueraded_unless_the_policy_is_local(env: 
     await env.settled()
     for url in urls:
         assert await http_get(outside, url) == (True, OUTSIDE_IP)
+
+
+async def test_masqueraded_node_traffic_keeps_its_source_port(env: Env) -> None:
+    # A random port per connection (--random-fully) would let the endpoint's TIME_WAIT sockets refuse new
+    # connections from the node (PAWS), each then stalled by a SYN retransmission (kubelite.proxy.rules).
+    svc = await env.service("web")
+    await env.endpoints("web", {"pod0": True})
+    await env.settled()
+    seen = await peer_seen(env.net.node, svc["spec"]["clusterIP"], 80, source_port=41234)
+    assert seen == f"{GATEWAY}:41234"
 
 
 async def test_a_restarted_proxy_replaces_what_the_last_one_left() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from contextlib import ExitStack
@@ -31,6 +32,25 @@ HTTP_PORT = 8080
 CLIENT_CGI = """#!/bin/sh
 address=${REMOTE_ADDR#[[]::ffff:}
 printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "${address%]}"
+"""
+
+# /cgi-bin/peer: "address:port" of the client as the pod saw it.
+PEER_CGI = """#!/bin/sh
+address=${REMOTE_ADDR#[[]::ffff:}
+printf 'Content-Type: text/plain\\r\\n\\r\\n%s:%s\\n' "${address%]}" "$REMOTE_PORT"
+"""
+
+# GET /cgi-bin/peer from a chosen source port: argv host, port, source port.
+PEER_CLIENT = """
+import socket, sys
+with socket.socket() as s:
+    s.bind(("", int(sys.argv[3])))
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    s.sendall(b"GET /cgi-bin/peer HTTP/1.0\\r\\n\\r\\n")
+    reply = b""
+    while chunk := s.recv(65536):
+        reply += chunk
+print(reply.split(b"\\r\\n\\r\\n", 1)[1].decode().strip())
 """
 
 
@@ -99,6 +119,8 @@ class PodNetwork:
         (root / "cgi-bin").mkdir()
         (root / "cgi-bin" / "client").write_text(CLIENT_CGI)
         (root / "cgi-bin" / "client").chmod(0o755)
+        (root / "cgi-bin" / "peer").write_text(PEER_CGI)
+        (root / "cgi-bin" / "peer").chmod(0o755)
         self._processes.append(
             subprocess.Popen(
                 [
@@ -147,3 +169,19 @@ async def http_get(netns: NetNamespace, url: str) -> tuple[bool, str]:
     if process.returncode == 0:
         return True, out.decode().strip()
     return False, err.decode().strip() or f"exit {process.returncode}"
+
+
+async def peer_seen(netns: NetNamespace, host: str, port: int, source_port: int) -> str:
+    """The "address:port" the pod behind `host:port` saw for a connection from `netns` from `source_port`."""
+    process = await asyncio.create_subprocess_exec(
+        *netns.enter,
+        sys.executable,
+        "-c",
+        PEER_CLIENT,
+        host,
+        str(port),
+        str(source_port),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 10)
+    return out.decode().strip()
