@@ -5,8 +5,9 @@
 Needs root (network namespaces, iptables). Everything runs inside namespaces this script creates.
 
 - service_throughput: HTTP requests/s, one new TCP connection per request, to a busybox httpd pod — straight
-  to the pod IP and through a ClusterIP (the proxy's rules), from the node netns and from another pod,
-  alternating rounds in the same run; the ratios are the figures to read (target >= 0.9).
+  to the pod IP and through a ClusterIP (the proxy's rules), from the node netns and from another pod; one
+  client alternates between the paths every 20 requests; the median per-round ratio is the figure to read
+  (target >= 0.9).
 - rule_sync: with N Services (default 1,000) and their EndpointSlices in a real API server, the time from
   an EndpointSlice update until the proxy has the new endpoint's rules in the kernel (p50/p99, target
   p99 <= 1 s), the part of it the proxy's sync itself took, and the first full sync.
@@ -36,70 +37,126 @@ from kubelite.proxy.model import Endpoint, ServicePort
 from kubelite.proxy.rules import build, chain_name
 from kubelite.proxy.run import ENDPOINTSLICES, SERVICES, ServiceProxy
 from tests.integration.apiserver.conftest import start_server, stop_server
-from tests.integration.proxy.topology import HTTP_PORT, PodNetwork
+from tests.integration.proxy.topology import HTTP_PORT, PodNetwork, http_get
 from tests.support.netns import NetNamespace
 
 CLUSTER_IP = "10.43.7.7"
+SERVICE_PORT = 8081  # the Service's endpoint: a second busybox httpd in the same pod (see service_throughput)
 
-# New connection per request, sequential: what a ClusterIP's DNAT costs shows up per connection.
+# One client process per source alternates between the two paths every BATCH requests, so both see the same
+# machine load (other work on the machine moves the absolute rates by 2x within seconds). Sequential, one new
+# connection per request: what a ClusterIP's DNAT/SNAT costs shows up per connection.
+BATCH = 20
 CLIENT = """
-import socket, sys, time
-host, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-request = f"GET / HTTP/1.0\\r\\nHost: {host}\\r\\n\\r\\n".encode()
+import json, socket, sys, time
+seconds, batch = float(sys.argv[1]), int(sys.argv[2])
+targets = [(a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])) for a in sys.argv[3:]]
+spent = [0.0] * len(targets)
 done, end = 0, time.monotonic() + seconds
 while time.monotonic() < end:
-    with socket.create_connection((host, port)) as s:
-        s.sendall(request)
-        while s.recv(65536):
-            pass
-    done += 1
-print(done / seconds)
+    for i, (host, port) in enumerate(targets):
+        request = f"GET / HTTP/1.0\\r\\nHost: {host}\\r\\n\\r\\n".encode()
+        began = time.monotonic()
+        for _ in range(batch):
+            with socket.create_connection((host, port)) as s:
+                s.sendall(request)
+                while s.recv(65536):
+                    pass
+        spent[i] += time.monotonic() - began
+    done += batch
+print(json.dumps([done / t for t in spent]))
 """
 
 
-async def _client_rate(node: NetNamespace, host: str, port: int, seconds: float) -> float:
-    process = await asyncio.create_subprocess_exec(
-        *node.enter,
-        sys.executable,
-        "-c",
-        CLIENT,
-        host,
-        str(port),
-        str(seconds),
-        stdout=asyncio.subprocess.PIPE,
-    )
+async def _output(netns: NetNamespace, *command: str) -> str:
+    process = await asyncio.create_subprocess_exec(*netns.enter, *command, stdout=asyncio.subprocess.PIPE)
     out, _ = await process.communicate()
     if process.returncode != 0:
-        raise RuntimeError(f"client failed ({process.returncode})")
-    return float(out)
+        raise RuntimeError(f"{command[0]} failed ({process.returncode})")
+    return out.decode()
+
+
+async def _client_rates(netns: NetNamespace, seconds: float, *targets: str) -> list[float]:
+    """Requests/s to each `host:port` target, measured alternately by one client."""
+    rates: list[float] = json.loads(
+        await _output(netns, sys.executable, "-c", CLIENT, str(seconds), str(BATCH), *targets)
+    )
+    return rates
+
+
+async def _tcp_counters(netns: NetNamespace) -> dict[str, int]:
+    """TcpExt counters of the namespace (/proc/net follows the entered namespace)."""
+    lines = (await _output(netns, "cat", "/proc/net/netstat")).splitlines()
+    counters: dict[str, int] = {}
+    for names, values in zip(lines[::2], lines[1::2], strict=True):
+        if names.startswith("TcpExt:"):
+            counters.update(zip(names.split()[1:], map(int, values.split()[1:]), strict=True))
+    return counters
+
+
+async def _second_httpd(netns: NetNamespace, root: Path) -> asyncio.subprocess.Process:
+    (root / "index.html").write_text("service\n")
+    process = await asyncio.create_subprocess_exec(
+        *netns.enter, "busybox", "httpd", "-f", "-p", str(SERVICE_PORT), "-h", str(root)
+    )
+    for _ in range(50):
+        if (await http_get(netns, f"http://127.0.0.1:{SERVICE_PORT}/"))[0]:
+            return process
+        await asyncio.sleep(0.1)
+    process.kill()
+    raise RuntimeError("busybox httpd did not start")
 
 
 async def service_throughput(quick: bool) -> dict[str, Any]:
-    seconds, rounds = (1.0, 2) if quick else (2.0, 4)
-    with PodNetwork(pods=2) as net:
+    """Each path gets its own httpd port in the server pod, so the server's TIME_WAIT sockets of one path
+    never meet the other's connections: a direct connection and a ClusterIP one from the same client address
+    may share a 4-tuple at the pod but carry unrelated TCP timestamps, and the PAWS check would then stall
+    whichever path ran second — an order effect of mixing paths within a minute, not a cost of either."""
+    seconds, rounds = (1.0, 2) if quick else (3.0, 5)
+    with PodNetwork(pods=2) as net, tempfile.TemporaryDirectory() as www:
         server, client_pod = net.pods
-        endpoint = Endpoint(server.ip, HTTP_PORT, ready=True, serving=True, terminating=False, node_name="n1")
+        endpoint = Endpoint(
+            server.ip, SERVICE_PORT, ready=True, serving=True, terminating=False, node_name="n1"
+        )
         port = ServicePort(
             "default", "web", "", "tcp", (CLUSTER_IP,), 80, None, (), None, False, False, (endpoint,)
         )
-        syncer = RuleSyncer(Iptables(net.node.path))
-        await syncer.sync(build([port], node_name="n1", cluster_cidr="10.42.0.0/16"))
         # From the node the ClusterIP path is also masqueraded (its source is outside the cluster CIDR, as
         # upstream does); from a pod it is DNAT only.
         clients = {"node": net.node, "pod": client_pod.netns}
         rates: dict[str, list[float]] = {f"{c}_{t}": [] for c in clients for t in ("direct", "cluster_ip")}
+        ratios: dict[str, list[float]] = {c: [] for c in clients}
+        syncer = RuleSyncer(Iptables(net.node.path))
+        httpd = await _second_httpd(server.netns, Path(www))
         try:
-            for _ in range(rounds):
+            await syncer.sync(build([port], node_name="n1", cluster_cidr="10.42.0.0/16"))
+            before = await _tcp_counters(server.netns)
+            for round_ in range(rounds):
                 for name, netns in clients.items():
-                    rates[f"{name}_direct"].append(await _client_rate(netns, server.ip, HTTP_PORT, seconds))
-                    rates[f"{name}_cluster_ip"].append(await _client_rate(netns, CLUSTER_IP, 80, seconds))
+                    targets = [f"{server.ip}:{HTTP_PORT}", f"{CLUSTER_IP}:80"]
+                    order = targets if round_ % 2 == 0 else targets[::-1]  # either path may go first
+                    measured = dict(zip(order, await _client_rates(netns, seconds, *order), strict=True))
+                    direct, cluster_ip = measured[targets[0]], measured[targets[1]]
+                    rates[f"{name}_direct"].append(direct)
+                    rates[f"{name}_cluster_ip"].append(cluster_ip)
+                    ratios[name].append(cluster_ip / direct)
+            after = await _tcp_counters(server.netns)
         finally:
             await syncer.cleanup()
+            httpd.kill()
+            await httpd.wait()
     medians = {f"{k}_rps": round(statistics.median(v)) for k, v in rates.items()}
-    ratios = {
-        f"{c}_ratio": round(medians[f"{c}_cluster_ip_rps"] / medians[f"{c}_direct_rps"], 3) for c in clients
+    spread: dict[str, Any] = {f"{c}_ratio": round(statistics.median(v), 3) for c, v in ratios.items()}
+    spread |= {f"{c}_ratio_range": [round(min(v), 3), round(max(v), 3)] for c, v in ratios.items()}
+    # SYNs the pod's TIME_WAIT sockets refused (PAWS): each costs its client a SYN retransmission.
+    paws = after.get("PAWSTimewait", 0) - before.get("PAWSTimewait", 0)
+    return {
+        **medians,
+        **spread,
+        "server_paws_rejected_syns": paws,
+        "rounds": rounds,
+        "seconds_per_round": seconds,
     }
-    return {**medians, **ratios, "rounds": rounds, "seconds_per_round": seconds}
 
 
 def _slice(name: str, ip: str) -> dict[str, Any]:
