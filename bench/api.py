@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import platform
 import ssl
@@ -420,6 +421,7 @@ def measure_servers(workdir: Path, sizes: dict[str, int], profile: Path | None) 
     servers = LoopThread()
     try:
         api: ApiServer = servers.call(run(ApiServerConfig(data_dir=workdir / "api", port=0)))
+        gc.freeze()  # as `kubelite server` does once the API server is up
         raw_runner, raw_url = servers.call(
             start_raw_http(tls.TLSFiles.under(workdir / "api" / "server" / "tls"))
         )

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 CTX_KEY: web.AppKey[ServerContext] = web.AppKey("ctx", ServerContext)
 USER_KEY: web.RequestKey[UserInfo] = web.RequestKey("user", UserInfo)
+INFO_KEY: web.RequestKey[requestinfo.RequestInfo | None] = web.RequestKey("info", requestinfo.RequestInfo)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -35,8 +36,7 @@ def _is_public(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PUBLIC_PATHS)
 
 
-def _metric_labels(request: web.Request) -> tuple[str, str]:
-    info = requestinfo.parse(request.method, request.path, request.query)
+def _metric_labels(request: web.Request, info: requestinfo.RequestInfo | None) -> tuple[str, str]:
     if info is None:
         return request.method.upper(), ""
     resource = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
@@ -47,12 +47,12 @@ def _metric_labels(request: web.Request) -> tuple[str, str]:
 async def chain_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx = request.app[CTX_KEY]
     started = time.monotonic()
-    verb, resource = _metric_labels(request)
+    info = request[INFO_KEY] = requestinfo.parse(request.method, request.path, request.query)
+    verb, resource = _metric_labels(request, info)
     warnings = apiwarnings.begin()
     try:
         if not _is_public(request.path):
             user = await ctx.chain.authenticate(request)
-            info = requestinfo.parse(request.method, request.path, request.query)
             await ctx.chain.authorize(Attributes(user, request.method, request.path, info))
             request[USER_KEY] = user
         response = await handler(request)
@@ -162,7 +162,7 @@ async def resources(request: web.Request) -> web.StreamResponse:
         if len(parts) == 2:
             return bodies.json_response(ctx.discovery.api_group(group))
         return bodies.json_response(ctx.discovery.resource_list(group, parts[2]))
-    info = requestinfo.parse(request.method, request.path, request.query)
+    info = request[INFO_KEY]
     if info is None:
         raise errors.path_not_found()
     user: UserInfo = request[USER_KEY]

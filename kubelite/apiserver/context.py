@@ -21,6 +21,7 @@ from kubelite.apiserver.serviceaccounttoken import TokenSigner
 from kubelite.apiserver.services.allocator import ServiceAllocator
 from kubelite.apiserver.services.ranges import IPRange, PortRange
 from kubelite.apiserver.services.strategy import ServiceStrategy
+from kubelite.apiserver.watchcache import WatchCache
 from kubelite.store import Store
 
 # Looked up on nearly every request by admission, so served from memory.
@@ -43,9 +44,11 @@ class ServerContext:
     discovery: Discovery = field(init=False)
     _registries: dict[tuple[str, str, str], Registry] = field(init=False, default_factory=dict)
     _caches: dict[str, PrefixCache] = field(init=False, default_factory=dict)  # by core/v1 plural
+    watch_cache: WatchCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.discovery = Discovery(self.resources)
+        cached: list[str] = []
         for r in self.resources:
             strategy = strategies.for_resource(r.group, r.plural)
             if (r.group, r.plural) == ("", "services"):
@@ -56,13 +59,21 @@ class ServerContext:
                 store = WriteThroughStore(self.store, cache)
             registry = Registry(store, r, strategy, validate=self.validate)
             self._registries[(r.group, r.version, r.plural)] = registry
+            if strategy.ttl_seconds is None and r.storage_prefix not in cached:
+                cached.append(r.storage_prefix)  # expiring keys (Events) stay with the store
+        self.watch_cache = WatchCache(self.store, cached)
+        for registry in self._registries.values():
+            if self.watch_cache.caches(registry.resource.storage_prefix):
+                registry.cache = self.watch_cache
 
     async def start_caches(self) -> None:
         """Fill the caches (they are synced on return) and start following the store."""
         for cache in self._caches.values():
             await cache.start()
+        await self.watch_cache.start()
 
     async def stop_caches(self) -> None:
+        await self.watch_cache.stop()
         for cache in self._caches.values():
             await cache.stop()
 
@@ -85,11 +96,19 @@ class ServerContext:
         return await self._lookup("serviceaccounts", namespace, name)
 
     async def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
-        """A core/v1 object from the cache (which reads the store on a miss); None if it (or its resource)
-        does not exist. Decoded per call, so callers may keep or change what they get."""
+        """A core/v1 object from the cache; a miss asks the watch cache, whose consistent answer is
+        authoritative (or the store, when it cannot answer). None if it (or its resource) does not exist.
+        Decoded per call, so callers may keep or change what they get."""
         registry = self.registry("", "v1", plural)
         cache = self._caches.get(plural)
         if registry is None or cache is None:
             return None
-        kv = await cache.get(registry.resource.key(namespace, name))
-        return None if kv is None else registry.decode(kv)
+        kv = cache.peek(registry.resource.key(namespace, name))
+        if kv is None:
+            try:
+                kv = (await registry.get_entry(namespace, name)).kv
+            except errors.ApiError as exc:
+                if exc.code == 404:
+                    return None
+                raise
+        return registry.decode(kv)

@@ -5,6 +5,8 @@ Each server has its own registry, so several servers in one process (tests) do n
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -59,11 +61,21 @@ class ApiMetrics:
             ["verb", "resource"],
             registry=self.registry,
         )
+        # The labelled children by label values: labels() validates and locks on every call.
+        self._children: dict[tuple[str, ...], Any] = {}
 
     def observe(self, *, verb: str, resource: str, code: int, seconds: float) -> None:
-        self.requests.labels(verb, resource, str(code)).inc()
+        counted = self._children.get((verb, resource, str(code)))
+        if counted is None:
+            counted = self._children[(verb, resource, str(code))] = self.requests.labels(
+                verb, resource, str(code)
+            )
+        counted.inc()
         if verb != "WATCH":  # a watch's length says nothing about latency
-            self.duration.labels(verb, resource).observe(seconds)
+            timed = self._children.get((verb, resource))
+            if timed is None:
+                timed = self._children[(verb, resource)] = self.duration.labels(verb, resource)
+            timed.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

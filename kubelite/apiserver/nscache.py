@@ -5,7 +5,8 @@ namespace exists. The cache lists the prefix once, then follows a store watch fr
 expired watch re-lists. Writes made through this server are applied synchronously by `WriteThroughStore`,
 so a namespace this server just marked Terminating is seen at once; the watch covers other servers sharing
 the store. A miss is never trusted: `get` falls back to the store, so a namespace created a moment ago
-(by any server) is still found, and before the first list completes every read goes to the store.
+(by any server) is still found, and before the first list completes every read goes to the store. (The
+server's lookups send misses to the watch cache instead, whose consistent answer needs no store read.)
 """
 
 from __future__ import annotations
@@ -57,11 +58,16 @@ class PrefixCache:
             self._task = None
         self._synced = False
 
+    def peek(self, key: str) -> KeyValue | None:
+        """The key's value if the cache holds it (None: unknown here, not necessarily absent)."""
+        entry = self._entries.get(key) if self._synced else None
+        return None if entry is None else entry[1]
+
     async def get(self, key: str) -> KeyValue | None:
         """The key's value, from memory when present; a miss (or an unsynced cache) reads the store."""
-        entry = self._entries.get(key) if self._synced else None
-        if entry is not None and entry[1] is not None:
-            return entry[1]
+        kv = self.peek(key)
+        if kv is not None:
+            return kv
         try:
             # Not recorded: a delete may have been applied while this read was in flight. The watch brings it.
             return await self._store.get(key)

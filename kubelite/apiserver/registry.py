@@ -20,11 +20,12 @@ import orjson
 
 from kubelite.api import defaults, validation
 from kubelite.api.patch.values import json_copy
-from kubelite.apiserver import apiwarnings, errors, objectmeta
+from kubelite.apiserver import apiwarnings, errors, objectmeta, watchcache
 from kubelite.apiserver.errors import Cause
 from kubelite.apiserver.resource import ApiResource
 from kubelite.apiserver.strategies import Strategy
 from kubelite.apiserver.validation import STRICT_REASONS
+from kubelite.apiserver.watchcache import Entry, RecentEntries, WatchCache
 from kubelite.store import AlreadyExists, Conflict, KeyValue, NotFound, Store, StoreError
 
 # An admission hook: (operation, new object or None, old object or None) → may mutate or raise ApiError.
@@ -59,13 +60,14 @@ class Registry:
         self.resource = resource
         self.strategy = strategy
         self._validate = validate
+        # Serves consistent reads from memory (ServerContext sets it for the resources it caches).
+        self.cache: WatchCache | None = None
+        self.recent_events = RecentEntries()  # shared by this resource's watchers
 
     # --- encoding -------------------------------------------------------------------------------------
     @staticmethod
     def decode(kv: KeyValue) -> dict[str, Any]:
-        obj: dict[str, Any] = orjson.loads(kv.value)
-        obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
-        return obj
+        return watchcache.decode(kv)
 
     @staticmethod
     def encode(obj: dict[str, Any]) -> bytes:
@@ -82,11 +84,23 @@ class Registry:
 
     # --- reads ----------------------------------------------------------------------------------------
     async def get(self, namespace: str, name: str) -> tuple[dict[str, Any], KeyValue]:
+        """The object (a fresh copy the caller may change) and its stored KeyValue."""
+        entry = await self.get_entry(namespace, name)
+        return self.decode(entry.kv), entry.kv
+
+    async def get_entry(self, namespace: str, name: str) -> Entry:
+        """The current object: from the watch cache when it is consistent, else from the store."""
+        key = self.resource.key(namespace, name)
+        cached = await self.cache.consistent(self.resource.storage_prefix) if self.cache else None
+        if cached is not None:
+            entry = cached.entries.get(key)
+            if entry is None:
+                raise self._error(NotFound(f"key {key!r} not found"), name)
+            return entry
         try:
-            kv = await self.store.get(self.resource.key(namespace, name))
+            return Entry(await self.store.get(key))
         except StoreError as exc:
             raise self._error(exc, name) from exc
-        return self.decode(kv), kv
 
     # --- writes ---------------------------------------------------------------------------------------
     def check_structure(

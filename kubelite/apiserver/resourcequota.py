@@ -58,13 +58,21 @@ class ResourceQuotaAdmission:
         registry = self._quotas()
         if registry is None:
             return
-        if not (await registry.store.list(registry.resource.list_prefix(request.namespace), limit=1)).items:
+        if not await self._any_quota(registry, request.namespace):
             return  # the common case: no quota, no lock
         lock = self._locks.get(request.namespace)
         if lock is None:
             lock = self._locks[request.namespace] = asyncio.Lock()
         async with lock:
             await self._reserve(registry, request)
+
+    @staticmethod
+    async def _any_quota(registry: Registry, namespace: str) -> bool:
+        prefix = registry.resource.list_prefix(namespace)
+        cached = await registry.cache.consistent(registry.resource.storage_prefix) if registry.cache else None
+        if cached is not None:
+            return bool(cached.range(prefix))
+        return bool((await registry.store.list(prefix, limit=1)).items)
 
     async def _reserve(self, registry: Registry, request: AdmissionRequest) -> None:
         charged: set[str] = set()  # quotas already updated by an earlier attempt

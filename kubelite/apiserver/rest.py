@@ -157,21 +157,24 @@ class RestHandler:
     async def get(
         self, request: web.Request, info: RequestInfo, user: UserInfo, registry: Registry
     ) -> web.StreamResponse:
-        obj, _ = await registry.get(info.namespace, info.name)
-        return self.object_response(request, registry, obj)
+        entry = await registry.get_entry(info.namespace, info.name)
+        if wants_table(request.headers.get("Accept", "")):
+            return self.object_response(request, registry, registry.decode(entry.kv))
+        return web.Response(body=entry.json(), headers={"Content-Type": bodies.JSON})
 
     async def list(
         self, request: web.Request, info: RequestInfo, user: UserInfo, registry: Registry
     ) -> web.StreamResponse:
         res = registry.resource
         q = listing.parse_query(_query(request), group=res.group, resource=res.plural, watch=False)
+        if not wants_table(request.headers.get("Accept", "")):
+            body = await listing.list_json(registry, info.namespace, q)
+            return web.Response(body=body, headers={"Content-Type": bodies.JSON})
         page = await listing.list_objects(registry, info.namespace, q)
-        if wants_table(request.headers.get("Accept", "")):
-            meta: dict[str, Any] = {"resourceVersion": str(page.revision)}
-            if page.continue_token:
-                meta["continue"] = page.continue_token
-            return bodies.json_response(self.render(request, registry, page.items, meta))
-        return bodies.json_response(listing.list_body(registry, page))
+        meta: dict[str, Any] = {"resourceVersion": str(page.revision)}
+        if page.continue_token:
+            meta["continue"] = page.continue_token
+        return bodies.json_response(self.render(request, registry, page.items, meta))
 
     async def watch(
         self, request: web.Request, info: RequestInfo, user: UserInfo, registry: Registry
@@ -184,16 +187,13 @@ class RestHandler:
             )
         q = listing.parse_query(query, group=res.group, resource=res.plural, watch=True)
         p = params(query, bookmark_interval=self.ctx.bookmark_interval)
+        encode: Callable[[dict[str, Any]], Any] | None = None
         if wants_table(request.headers.get("Accept", "")):
 
             def encode(obj: dict[str, Any]) -> Any:
                 return self.render(
                     request, registry, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
                 )
-        else:
-
-            def encode(obj: dict[str, Any]) -> Any:
-                return obj
 
         gauge = self.ctx.metrics.longrunning.labels("WATCH", res.plural)
         gauge.inc()

@@ -22,19 +22,20 @@ import orjson
 from aiohttp import web
 
 from kubelite.apiserver import errors
-from kubelite.apiserver.listing import ListQuery, list_objects, parse_revision
+from kubelite.apiserver.listing import ListQuery, cached_page, list_objects, parse_revision
 from kubelite.apiserver.registry import Registry
-from kubelite.store import Event, EventType, StoreError, WatchCutOff
+from kubelite.apiserver.watchcache import Entry
+from kubelite.store import Event, EventType, StoreError, Watch, WatchCutOff
 
 # Without timeoutSeconds a watch lasts a random 30-60 minutes (upstream's min-request-timeout spread), so
 # clients re-establish watches at different times.
 _DEFAULT_TIMEOUT = (1800.0, 3600.0)
-_LOCAL_QUEUE = 16
-# A reader whose queue stays full this long is not keeping up: it is cut off.
+# A reader that leaves an event unwritten (its socket full) this long is not keeping up: it is cut off.
 _STUCK_AFTER = 5.0
 _WRITE_TIMEOUT = 30.0
 
-# Encodes one object for the wire: the object itself, or a one-row Table.
+# Encodes one object for the wire as a one-row Table (None: the object itself, whose JSON every watcher of
+# the resource shares).
 Encode = Callable[[dict[str, Any]], Any]
 
 
@@ -59,16 +60,21 @@ def params(query: dict[str, str], *, bookmark_interval: float) -> WatchParams:
     return WatchParams(query.get("resourceVersion", ""), max(timeout, 0.0), bookmarks, bookmark_interval)
 
 
-def _event_type(event: Event, q: ListQuery, registry: Registry) -> tuple[str, dict[str, Any]] | None:
-    obj = registry.decode(event.kv)
+def _event_type(event: Event, q: ListQuery, registry: Registry) -> tuple[str, Entry] | None:
+    entry = registry.recent_events.get(event.kv)
+    if q.selects_all:
+        if event.type is EventType.DELETED:
+            return "DELETED", entry
+        return ("MODIFIED" if event.prev is not None else "ADDED"), entry
+    obj = entry.obj()
     now_matches = event.type is not EventType.DELETED and q.matches(obj)
-    before_matches = event.prev is not None and q.matches(registry.decode(event.prev))
+    before_matches = event.prev is not None and q.matches(registry.recent_events.get(event.prev).obj())
     if event.type is EventType.DELETED:
-        return ("DELETED", obj) if before_matches or q.matches(obj) else None
+        return ("DELETED", entry) if before_matches or q.matches(obj) else None
     if now_matches:
-        return ("MODIFIED" if before_matches else "ADDED"), obj
+        return ("MODIFIED" if before_matches else "ADDED"), entry
     if before_matches:
-        return "DELETED", obj
+        return "DELETED", entry
     return None
 
 
@@ -80,7 +86,7 @@ class WatchStream:
         namespace: str,
         q: ListQuery,
         p: WatchParams,
-        encode: Encode,
+        encode: Encode | None,
     ) -> None:
         self.request = request
         self.registry = registry
@@ -91,10 +97,26 @@ class WatchStream:
         self.response = web.StreamResponse(headers={"Content-Type": "application/json"})
         self.response.enable_chunked_encoding()
         self.sent_revision = 0
+        self._pumped = 0  # the revision of the last event the pump took from the store
+        self._writing_since: float | None = None  # when the pump began the write it is blocked in
 
     async def _send(self, kind: str, obj: Any) -> None:
-        line = orjson.dumps({"type": kind, "object": obj}) + b"\n"
-        await asyncio.wait_for(self.response.write(line), _WRITE_TIMEOUT)
+        await self._write(orjson.dumps({"type": kind, "object": obj}) + b"\n")
+
+    async def _send_entry(self, kind: str, entry: Entry, *, guarded: bool = False) -> None:
+        if self.encode is not None:  # a fresh copy: the entry's object is shared
+            line = orjson.dumps({"type": kind, "object": self.encode(self.registry.decode(entry.kv))})
+        else:
+            line = b'{"type":"' + kind.encode() + b'","object":' + entry.json() + b"}"
+        await self._write(line + b"\n", guarded=guarded)
+
+    async def _write(self, line: bytes, *, guarded: bool = False) -> None:
+        """`guarded`: the caller watches for a write that does not finish, so it needs no timer."""
+        if guarded:
+            await self.response.write(line)
+            return
+        async with asyncio.timeout(_WRITE_TIMEOUT):
+            await self.response.write(line)
 
     async def _send_error(self, error: errors.ApiError) -> None:
         await self._send("ERROR", error.status())
@@ -126,78 +148,86 @@ class WatchStream:
         if rv and rv != "0":
             return parse_revision(rv)
         unlimited = ListQuery(self.q.labels, self.q.fields, 0, None, "", "")
+        cached = await cached_page(self.registry, self.namespace, unlimited)
+        if cached is not None:
+            for entry in cached.entries:
+                await self._send_entry("ADDED", entry)
+            self.sent_revision = cached.revision
+            return cached.revision
         page = await list_objects(self.registry, self.namespace, unlimited)
         for obj in page.items:
-            await self._send("ADDED", self.encode(obj))
+            await self._send("ADDED", self.encode(obj) if self.encode is not None else obj)
         self.sent_revision = page.revision
         return page.revision
 
     async def _follow(self, after: int, deadline: float) -> None:
+        """Events are written by a pump task as they arrive (one wake-up per event); this task keeps the
+        deadline, sends bookmarks and cuts off a reader whose socket stays full."""
         store = self.registry.store
         watch = store.watch(self.registry.resource.list_prefix(self.namespace), after_revision=after)
-        queue: asyncio.Queue[Event | errors.ApiError | None] = asyncio.Queue(_LOCAL_QUEUE)
         self.sent_revision = max(self.sent_revision, after)
-
-        pumped = after
-
-        async def pump() -> None:
-            nonlocal pumped
-            try:
-                async for event in watch:
-                    pumped = event.revision
-                    await asyncio.wait_for(queue.put(event), _STUCK_AFTER)
-                await queue.put(None)
-            except (WatchCutOff, TimeoutError):
-                # Too slow a reader (our queue stayed full, or the store's overflowed): drop the connection
-                # now rather than finish the backlog; the client re-watches from the last revision it saw.
-                if self.request.transport is not None:
-                    self.request.transport.abort()
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(None)
-            except StoreError as exc:
-                error = errors.from_store_error(exc, self.registry.resource.ref, "", requested_revision=after)
-                await queue.put(error)
-
-        pump_task = asyncio.create_task(pump())
+        self._pumped = after
+        pump = asyncio.create_task(self._pump(watch, after))
         # A bookmark may only claim a revision whose events have surely reached this stream. Once the watch
-        # is live, the store's revision seen one interval earlier qualifies whenever the local queue is
-        # empty: a live watcher gets events as they commit, so none that old can still be on the way. The
-        # watch is live once it has passed the store's revision at its start, or once its catch-up has
-        # delivered nothing for a whole interval. Until then bookmarks repeat the last event's revision.
+        # is live, the store's revision seen one interval earlier qualifies whenever the pump is idle: a
+        # live watcher gets events as they commit, so none that old can still be on the way. The watch is
+        # live once it has passed the store's revision at its start, or once its catch-up has delivered
+        # nothing for a whole interval. Until then bookmarks repeat the last event's revision.
         start_revision = await store.current_revision()
         safe_revision = start_revision
         live = after >= start_revision
-        pumped_at_tick = pumped
+        pumped_at_tick = self._pumped
         next_bookmark = time.monotonic() + self.p.bookmark_interval
         try:
             while True:
                 now = time.monotonic()
                 if now >= deadline:
                     return
-                wait = min(deadline, next_bookmark) - now if self.p.bookmarks else deadline - now
-                try:
-                    item = await asyncio.wait_for(queue.get(), max(wait, 0.0))
-                except TimeoutError:
-                    if self.p.bookmarks and time.monotonic() >= next_bookmark:
-                        live = live or pumped >= start_revision or pumped == pumped_at_tick
-                        pumped_at_tick = pumped
-                        if live and queue.empty() and safe_revision > self.sent_revision:
+                wake = min(deadline, now + _STUCK_AFTER)
+                if self.p.bookmarks:
+                    wake = min(wake, next_bookmark)
+                await asyncio.wait({pump}, timeout=max(wake - now, 0.0))
+                if pump.done():
+                    pump.result()  # its failure, if any, is this request's
+                    return
+                now = time.monotonic()
+                if self._writing_since is not None and now - self._writing_since >= _STUCK_AFTER:
+                    # Too slow a reader: drop the connection now rather than finish the backlog; the client
+                    # re-watches from the last revision it saw.
+                    if self.request.transport is not None:
+                        self.request.transport.abort()
+                    return
+                if self.p.bookmarks and now >= next_bookmark:
+                    live = live or self._pumped >= start_revision or self._pumped == pumped_at_tick
+                    pumped_at_tick = self._pumped
+                    if self._pumped <= self.sent_revision:  # not in the middle of writing an event
+                        if live and safe_revision > self.sent_revision:
                             self.sent_revision = safe_revision
                         await self._bookmark(self.sent_revision)
-                        safe_revision = await store.current_revision()
-                        next_bookmark = time.monotonic() + self.p.bookmark_interval
-                    continue
-                if item is None:
-                    return
-                if isinstance(item, errors.ApiError):
-                    await self._send_error(item)  # 410 Expired, or the store became unavailable
-                    return
-                typed = _event_type(item, self.q, self.registry)
-                if typed is not None:
-                    await self._send(typed[0], self.encode(typed[1]))
-                self.sent_revision = item.revision
+                    safe_revision = await store.current_revision()
+                    next_bookmark = time.monotonic() + self.p.bookmark_interval
         finally:
-            pump_task.cancel()
+            pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump_task
+                await pump
             await watch.close()
+
+    async def _pump(self, watch: Watch, after: int) -> None:
+        try:
+            async for event in watch:
+                self._pumped = event.revision
+                typed = _event_type(event, self.q, self.registry)
+                if typed is not None:
+                    self._writing_since = time.monotonic()
+                    await self._send_entry(*typed, guarded=True)
+                    self._writing_since = None
+                self.sent_revision = event.revision
+        except WatchCutOff:
+            # The store's queue for this watch overflowed: drop the connection (the client re-watches).
+            if self.request.transport is not None:
+                self.request.transport.abort()
+        except StoreError as exc:
+            # 410 Expired, or the store became unavailable.
+            await self._send_error(
+                errors.from_store_error(exc, self.registry.resource.ref, "", requested_revision=after)
+            )
