@@ -8,18 +8,22 @@ import logging
 import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from socket import AF_PACKET, SOCK_RAW
 from typing import Any
 
 from kubelite.agent import fake
 from kubelite.agent import run as real_agent
 from kubelite.agent.config import AgentConfig, default_node_name
 from kubelite.agent.network.dnsaddress import bind_cluster_dns
+from kubelite.agent.network.nsconnect import socket_in_netns
 from kubelite.cli.hostaddress import primary_address
 from kubelite.client.informer import InformerFactory
 from kubelite.client.kubeconfig import KubeConfigError
 from kubelite.client.rest import RestClient
 from kubelite.dns import run as dns
+from kubelite.proxy import announce
 from kubelite.proxy import run as proxy
 from kubelite.util import datadirlock
 from kubelite.util.supervisor import Supervisor
@@ -116,14 +120,21 @@ def _client_config(options: AgentOptions) -> Any:
 
 def node(agent: AgentConfig, cluster_cidr: str, resolv_conf: Path | None) -> Coroutine[Any, Any, None]:
     """What runs on every real node: the agent and, beside it as kube-proxy and a node-local DNS cache run
-    beside a kubelet, the service proxy and the cluster DNS server — on one API client and one informer
-    factory, so the Services and EndpointSlices both watch are held once. Raises OSError if the DNS address
-    cannot be taken."""
+    beside a kubelet, the service proxy and the cluster DNS server (and MetalLB's speaker: the announcer of
+    LoadBalancer addresses) — on one API client and one informer factory, so the Services and
+    EndpointSlices they all watch are held once. Raises OSError if the DNS address cannot be taken."""
     proxy_config = proxy.ProxyConfig(
         node_name=agent.node_name,
         cluster_cidr=cluster_cidr,
         node_netns=agent.node_netns,
         node_local_ips=frozenset({agent.cluster_dns[0]}),
+    )
+    netns = agent.node_netns
+    announce_config = announce.AnnounceConfig(
+        node_name=agent.node_name,
+        node_ip=agent.node_ip,
+        node_netns=netns,
+        packet_socket=partial(socket_in_netns, netns, AF_PACKET, SOCK_RAW) if netns else None,
     )
     udp, tcp = bind_cluster_dns(agent.cluster_dns[0], agent.node_netns)
     dns_config = dns.DnsConfig(
@@ -141,6 +152,7 @@ def node(agent: AgentConfig, cluster_cidr: str, resolv_conf: Path | None) -> Cor
                 group.create_task(real_agent.serve(agent, client, informers), name="agent")
                 group.create_task(proxy.serve(proxy_config, client, informers), name="service proxy")
                 group.create_task(dns.serve(dns_config, informers), name="cluster dns")
+                group.create_task(announce.serve(announce_config, client, informers), name="lb announcer")
 
     return run()
 

@@ -1,5 +1,5 @@
-"""ServiceLB: Services of type LoadBalancer get an address from a configured pool (MetalLB's layer-2 mode
-without the ARP part; making every node accept traffic for the address is the service proxy's job).
+"""ServiceLB: Services of type LoadBalancer get an address from a configured pool (MetalLB's controller;
+announcing the address on the LAN is kubelite.proxy.announce's job, accepting its traffic the proxy's).
 
 The address goes to status.loadBalancer.ingress as [{ip, ipMode: VIP}]. spec.loadBalancerIP (deprecated,
 still used) is honoured when it lies in the pool and is free. Services with a spec.loadBalancerClass belong

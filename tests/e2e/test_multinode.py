@@ -3,7 +3,8 @@ server's token, each in a network namespace of its own on a private LAN.
 
 Pods on different nodes reach each other by pod IP (the agents' routes to each other's pod ranges), and
 kubectl logs/exec reach pods on agent nodes through the API server, and an external client reaches a
-Service through every node's NodePort and through its LoadBalancer address. Local traffic policies hold
+Service through every node's NodePort and through its LoadBalancer address, which one node announces on the
+LAN (ARP) and which moves with the endpoints under externalTrafficPolicy Local. Local traffic policies hold
 across nodes: only a node with a ready endpoint answers (externally, keeping the client's address; internally,
 to its own pods).
 """
@@ -177,10 +178,60 @@ def test_an_external_client_reaches_node_ports_on_every_node_and_a_load_balancer
     lb_ip = cluster.kubectl(*ingress)
     first, last = (int(part.rsplit(".", 1)[1]) for part in LB_POOL.split("-"))
     assert lb_ip.startswith(f"{SUBNET}.") and first <= int(lb_ip.rsplit(".", 1)[1]) <= last
-    # kubelite announces no addresses (no ARP or BGP speaker): the network routes the pool to a node, as a
-    # router configured for MetalLB's BGP mode would. Every node accepts the address.
-    cluster.client.run("ip", "route", "replace", f"{lb_ip}/32", "via", f"{SUBNET}.12")
+    # No route to the pool on the client: the elected node answers ARP for the address (layer 2).
     wait_for(lambda: "sees" in fetch(lb_ip, 80), within=30, what="the LoadBalancer address to answer")
+    assert len(announcers(cluster, lb_ip)) == 1
+
+
+def announcers(cluster: MultiNodeCluster, ip: str) -> list[str]:
+    """The nodes carrying `ip` as an announced (kllb-labelled) address."""
+    hosts = [cluster.server_host, *(agent.host for agent in cluster.agents)]
+    return [
+        name
+        for name, host in zip(cluster.node_names, hosts, strict=True)
+        if f" {ip}/32 " in host.run("ip", "-o", "-4", "addr", "show", "label", "*:kllb").stdout
+    ]
+
+
+def test_a_local_load_balancer_ip_is_announced_from_an_endpoints_node_and_moves_with_it(
+    cluster: MultiNodeCluster, ns: str
+) -> None:
+    _, agent0, agent1 = cluster.node_names
+    for name, node in (("wa", agent0), ("wb", agent1)):
+        run_pod(cluster, ns, name, node, WEB)
+        cluster.kubectl("-n", ns, "label", "pod", name, "app=web", "--overwrite")
+    local = service("lb", "web", type="LoadBalancer", externalTrafficPolicy="Local")
+    cluster.kubectl("-n", ns, "apply", "-f", "-", input=local)
+    ingress = ("-n", ns, "get", "svc", "lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")
+    wait_for(lambda: cluster.kubectl(*ingress) != "", within=30, what="a LoadBalancer address")
+    lb_ip = cluster.kubectl(*ingress)
+
+    def fetch() -> str:
+        url = f"http://{lb_ip}/cgi-bin/who"
+        return cluster.client.run("timeout", "3", "busybox", "wget", "-qO-", url, check=False).stdout.strip()
+
+    wait_for(lambda: "sees" in fetch(), within=30, what="the LoadBalancer address to answer")
+    owner = announcers(cluster, lb_ip)
+    assert owner in ([agent0], [agent1])  # never the server: it has no endpoint
+    pod = {agent0: "wa", agent1: "wb"}[owner[0]]
+    assert fetch() == f"{pod} sees [::ffff:{CLIENT_IP}]"  # the owner's endpoint; the client's address kept
+
+    def assigned() -> list[str]:
+        events = json.loads(cluster.kubectl("-n", ns, "get", "events", "-o", "json"))["items"]
+        return [event["message"] for event in events if event["reason"] == "nodeAssigned"]
+
+    expected = f'announcing from node "{owner[0]}" with protocol "layer2"'
+    wait_for(lambda: expected in assigned(), within=10, what="the nodeAssigned event")
+
+    cluster.kubectl("-n", ns, "delete", "pod", pod, "--grace-period=0", "--force")
+    other, other_pod = (agent1, "wb") if owner[0] == agent0 else (agent0, "wa")
+    wait_for(lambda: announcers(cluster, lb_ip) == [other], within=30, what=f"the address to move to {other}")
+    # The new owner's gratuitous ARP re-points the client's neighbour entry at once (no waiting for ageing).
+    link = cluster.agents[[agent0, agent1].index(other)].host.run("ip", "-o", "link", "show", "eth0").stdout
+    mac = link.split("link/ether ")[1].split()[0]
+    neighbour = ("ip", "neigh", "show", lb_ip, "dev", "eth0")
+    wait_for(lambda: f"lladdr {mac} " in cluster.client.run(*neighbour).stdout, within=2, what="a new entry")
+    wait_for(lambda: fetch().startswith(other_pod), within=10, what="the address to answer from its new node")
 
 
 def service(name: str, app: str, **spec: str) -> str:

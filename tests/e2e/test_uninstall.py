@@ -87,16 +87,19 @@ def test_uninstall_removes_everything_a_stopped_node_left_and_refuses_while_it_r
         assert "KL-SERVICES" in server.netns.run("iptables-save").stdout
         cgroups_before = uninstall.node_cgroups(server.data_dir)
         assert cgroups_before
+        # A LoadBalancer address the node was announcing (kubelite.proxy.announce labels it <if>:kllb).
+        server.netns.run("ip", "addr", "add", "192.0.2.7/32", "dev", "lo", "label", "lo:kllb")
 
         done = uninstall_node(server)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "[1/9] containers and their monitors: 2 processes killed" in done.stdout
+        assert "[1/10] containers and their monitors: 2 processes killed" in done.stdout
         assert not any(map(alive, pids))
         assert not sysmount.mount_points_under(server.data_dir)
         assert not os.path.exists(f"/run/netns/{netns_name(uid)}")
         saved = server.netns.run("iptables-save").stdout
         assert "KL-" not in saved and "CNI-" not in saved  # also the bridge plugin's masquerade chains
-        assert "10.43.0.10" not in server.netns.run("ip", "addr", "show", "dev", "lo").stdout
+        loopback = server.netns.run("ip", "addr", "show", "dev", "lo").stdout
+        assert "10.43.0.10" not in loopback and "192.0.2.7" not in loopback
         assert server.netns.run("ip", "link", "show", "cni0", check=False).returncode != 0
         assert not uninstall.node_cgroups(server.data_dir)
         assert not server.data_dir.exists()
@@ -104,4 +107,4 @@ def test_uninstall_removes_everything_a_stopped_node_left_and_refuses_while_it_r
         again = uninstall_node(server)  # idempotent: nothing left to do, and no error saying so
         assert again.returncode == 0, again.stdout + again.stderr
         assert "2 processes killed" not in again.stdout and "FAILED" not in again.stdout
-        assert again.stdout.count("\n") == 9  # a line per step
+        assert again.stdout.count("\n") == 10  # a line per step
