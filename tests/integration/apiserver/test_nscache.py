@@ -160,8 +160,8 @@ async def test_relists_after_the_watch_is_cut(store: Store) -> None:
     try:
         await store.create(PREFIX + "during-cut", namespace("during-cut"))
 
-        async def relisted() -> bool:
-            return counting.lists == 2
+        async def relisted() -> bool:  # the re-list has finished, not only begun
+            return counting.lists == 2 and cache.peek(PREFIX + "during-cut") is not None
 
         await eventually(relisted)
         assert phase(await cache.get(PREFIX + "during-cut")) == "Active"
