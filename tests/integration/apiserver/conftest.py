@@ -16,7 +16,7 @@ import shutil
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ import pytest
 
 from kubelite.apiserver.resource import ApiResource
 from kubelite.apiserver.server import ApiServer, ApiServerConfig, run
+from kubelite.store import Store, open_store
 
 KUBECTL = shutil.which("kubectl")
 
@@ -150,3 +151,16 @@ def apiserver(tmp_path: Path) -> Iterator[RunningServer]:
         yield server
     finally:
         stop_server(server, thread)
+
+
+@pytest.fixture(params=["sqlite", "etcd"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An empty store of each driver (the caches' tests read and write it directly)."""
+    endpoint = f"sqlite://{tmp_path / 'state.db'}"
+    if request.param == "etcd":
+        endpoint = request.getfixturevalue("etcd_server").endpoint
+    opened = await open_store(endpoint)
+    try:
+        yield opened
+    finally:
+        await opened.close()

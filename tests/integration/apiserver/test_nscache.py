@@ -4,30 +4,16 @@ writes through the server show at once, other writers' changes arrive by watch, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pytest
 
 from kubelite.apiserver.nscache import PrefixCache, WriteThroughStore
-from kubelite.store import Event, KeyValue, ListResult, Store, Watch, WatchCutOff, open_store
+from kubelite.store import Event, KeyValue, ListResult, Store, Watch, WatchCutOff
 from tests.integration.apiserver.conftest import RunningServer
 
 PREFIX = "/registry/core/namespaces/"
-
-
-@pytest.fixture(params=["sqlite", "etcd"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    endpoint = f"sqlite://{tmp_path / 'state.db'}"
-    if request.param == "etcd":
-        endpoint = request.getfixturevalue("etcd_server").endpoint
-    opened = await open_store(endpoint)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 class CountingStore:

@@ -6,8 +6,6 @@ exactly goes to the store."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,7 +17,7 @@ from kubelite.apiserver import errors, listing, strategies
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.table import load_resources
 from kubelite.apiserver.watchcache import CONSISTENT_WAIT, WatchCache
-from kubelite.store import Store, open_store
+from kubelite.store import Store
 from tests.integration.apiserver import test_nscache
 from tests.integration.apiserver.conftest import RunningServer
 
@@ -32,18 +30,6 @@ class CountingStore(test_nscache.CountingStore):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-@pytest.fixture(params=["sqlite", "etcd"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    endpoint = f"sqlite://{tmp_path / 'state.db'}"
-    if request.param == "etcd":
-        endpoint = request.getfixturevalue("etcd_server").endpoint
-    opened = await open_store(endpoint)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def pod(name: str, namespace: str = "ns", **labels: str) -> bytes:
