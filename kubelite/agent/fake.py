@@ -62,7 +62,7 @@ class FakeAgent:
         self.names = [f"{config.node_name_prefix}-{i}" for i in range(config.nodes)]
         self._limit = asyncio.Semaphore(config.concurrency)
         self._leases = {name: NodeLease(client, name) for name in self.names}
-        self.informers = InformerFactory(client)
+        self.informers = InformerFactory(client, drop_managed_fields=True)
         self.pods = FakePods(
             client,
             self.informers,

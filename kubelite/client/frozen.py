@@ -49,19 +49,51 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 def freeze(value: Any) -> Any:
     """A read-only deep copy of a decoded JSON value."""
     kind = type(value)
-    if kind in _SCALARS:
-        return value
     if kind is dict:
-        return FrozenDict({str(k): freeze(v) for k, v in value.items()})
+        return _freeze_dict(value)
     if kind is list:
-        return FrozenList([freeze(v) for v in value])
-    if isinstance(value, FrozenDict | FrozenList):
+        return _freeze_list(value)
+    if kind in _SCALARS or isinstance(value, FrozenDict | FrozenList):
         return value
     if isinstance(value, Mapping):
         return FrozenDict({str(k): freeze(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
         return FrozenList(freeze(v) for v in value)
     return value
+
+
+# The two below run for every object an informer receives: scalars are kept without a call, nested plain
+# dicts and lists recurse directly.
+
+
+def _freeze_dict(value: dict[Any, Any]) -> FrozenDict:
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            key = str(key)
+        kind = type(item)
+        if kind is dict:
+            item = _freeze_dict(item)
+        elif kind is list:
+            item = _freeze_list(item)
+        elif kind not in _SCALARS:
+            item = freeze(item)
+        out[key] = item
+    return FrozenDict(out)
+
+
+def _freeze_list(value: list[Any]) -> FrozenList:
+    out = []
+    for item in value:
+        kind = type(item)
+        if kind is dict:
+            item = _freeze_dict(item)
+        elif kind is list:
+            item = _freeze_list(item)
+        elif kind not in _SCALARS:
+            item = freeze(item)
+        out.append(item)
+    return FrozenList(out)
 
 
 def thaw(value: Any) -> Any:

@@ -9,6 +9,9 @@ Handlers run in the informer's task, in event order, and receive the cache's fro
 kubelite.client.frozen): reading them is free, changing them raises TypeError — `thaw()` a copy to edit.
 Handlers should be quick (typically: put a key on a work queue); one that raises is logged and skipped.
 
+`drop_managed_fields=True` keeps objects without metadata.managedFields (kube-scheduler's pod informer
+does the same): cheaper to freeze and hold, for components that never read them.
+
 An `InformerFactory` hands out one informer per (resource, namespace, selectors), so all controllers of a
 process share one list+watch and one cache per resource.
 """
@@ -82,6 +85,7 @@ class Informer:
         watch_bookmarks: bool = True,
         page_size: int = 500,
         retry_backoff: Backoff | None = None,
+        drop_managed_fields: bool = False,
     ) -> None:
         self.client = client
         self.resource = res
@@ -96,6 +100,7 @@ class Informer:
         self._watch_bookmarks = watch_bookmarks
         self._page_size = page_size
         self._backoff = retry_backoff or Backoff()
+        self._drop_managed_fields = drop_managed_fields
         self._handlers: list[Handlers] = []
         self._resource_version = ""
 
@@ -168,7 +173,7 @@ class Informer:
     def replace(self, items: list[dict[str, Any]], resource_version: str) -> None:
         """Make the cache equal `items` (a complete list at `resource_version`), telling handlers what
         changed: deleted for keys that vanished, added for new ones, updated where the version moved."""
-        fresh = {object_key(item): item for item in items}
+        fresh = {object_key(item): self._trim(item) for item in items}
         for key in self.cache.keys():
             if key not in fresh:
                 gone = self.cache.remove(key)
@@ -216,13 +221,23 @@ class Informer:
         if kind == "DELETED":
             # The final state goes to the handlers; a key never seen is not reported (as in client-go).
             if self.cache.remove(object_key(obj)) is not None:
-                self._dispatch_delete(freeze(obj))
+                self._dispatch_delete(freeze(self._trim(obj)))
             return
-        stored, old = self.cache.put(obj)
+        stored, old = self.cache.put(self._trim(obj))
         if old is None:
             self._dispatch_add(stored)
         else:
             self._dispatch_update(old, stored)
+
+    def _trim(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Without metadata.managedFields when asked (as kube-scheduler's pod informer): no controller
+        reads them, and they are the bulk of what freezing a pod costs. `obj` is this informer's own
+        freshly decoded copy."""
+        if self._drop_managed_fields:
+            meta = obj.get("metadata")
+            if type(meta) is dict:
+                meta.pop("managedFields", None)
+        return obj
 
     def _dispatch_add(self, obj: Snapshot) -> None:
         for h in self._handlers:

@@ -89,7 +89,8 @@ async def run(config: ManagerConfig) -> None:
     """Wait for leadership, then run every controller until leadership is lost or the task is cancelled."""
     agent = "kubelite-controller-manager"
     async with RestClient.from_kubeconfig(config.kubeconfig, user_agent=agent) as client:
-        ctx = ControllerContext(client=client, informers=InformerFactory(client), config=config)
+        informers = InformerFactory(client, drop_managed_fields=True)  # no controller reads them
+        ctx = ControllerContext(client=client, informers=informers, config=config)
         elector = LeaderElector(
             LeaseLock(client, namespace=LEASE_NAMESPACE, name=LEASE_NAME), identity=config.identity
         )

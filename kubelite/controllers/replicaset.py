@@ -158,15 +158,11 @@ class ReplicaSetController:
         failure: str | None = None
         if need_sync and not meta.get("deletionTimestamp"):
             failure = await self._manage_replicas(key, owner, pods)
-        await self._write_status(owner, pods, failure)
+        waiting = await self._write_status(owner, pods, failure)
         if failure is not None:  # retried through the rate-limited queue, with back-off (e.g. a full quota)
             raise ReplicaCreateFailed(failure)
-        min_ready = int((owner.get("spec") or {}).get("minReadySeconds") or 0)
-        now = self.clock.now()
-        if min_ready and any(
-            pods_util.is_ready(p) and not pods_util.is_available(p, min_ready, now) for p in pods
-        ):
-            raise RequeueAfter(float(min_ready))
+        if waiting:  # ready pods become available minReadySeconds later: count them then
+            raise RequeueAfter(float((owner.get("spec") or {}).get("minReadySeconds") or 0))
 
     async def _claim_pods(self, owner: Snapshot) -> list[Snapshot]:
         """Active pods this owner controls after adopting matching orphans and releasing non-matching ones."""
@@ -279,25 +275,27 @@ class ReplicaSetController:
 
         await asyncio.gather(*(delete(p) for p in doomed))
 
-    async def _write_status(self, owner: Snapshot, pods: list[Snapshot], failure: str | None) -> None:
+    async def _write_status(self, owner: Snapshot, pods: list[Snapshot], failure: str | None) -> bool:
+        """Write status if it changed; True when some ready pod is not available yet (minReadySeconds)."""
         spec = owner.get("spec") or {}
         now = self.clock.now()
         min_ready = int(spec.get("minReadySeconds") or 0)
-        template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        template_labels = (((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}).items()
+        ready, available = pods_util.count_ready(pods, min_ready, now)
         status = thaw(owner.get("status") or {})
         status.update(
             replicas=len(pods),
             fullyLabeledReplicas=sum(
-                1 for p in pods if template_labels.items() <= (p["metadata"].get("labels") or {}).items()
+                1 for p in pods if template_labels <= (p["metadata"].get("labels") or {}).items()
             ),
-            readyReplicas=sum(1 for p in pods if pods_util.is_ready(p)),
-            availableReplicas=sum(1 for p in pods if pods_util.is_available(p, min_ready, now)),
+            readyReplicas=ready,
+            availableReplicas=available,
             observedGeneration=owner["metadata"].get("generation", 0),
         )
         _set_failure_condition(status, failure, now)
-        if status == owner.get("status"):
-            return
-        await write_status(self.client, self.kind.resource, owner, status)
+        if status != owner.get("status"):
+            await write_status(self.client, self.kind.resource, owner, status)
+        return available < ready
 
 
 class ReplicaCreateFailed(Exception):

@@ -54,6 +54,25 @@ def is_available(pod: Pod, min_ready_seconds: int, now: datetime.datetime) -> bo
     return since is not None and since + datetime.timedelta(seconds=min_ready_seconds) < now
 
 
+def count_ready(pods: list[Pod], min_ready_seconds: int, now: datetime.datetime) -> tuple[int, int]:
+    """(ready, available) among `pods` in one pass: a controller's status counts thousands of pods on
+    every change of any of them."""
+    ready = available = 0
+    wait = datetime.timedelta(seconds=min_ready_seconds)
+    for pod in pods:
+        condition = ready_condition(pod)
+        if condition is None or condition.get("status") != "True":
+            continue
+        ready += 1
+        if min_ready_seconds <= 0:
+            available += 1
+            continue
+        since = parse_time(condition.get("lastTransitionTime"))
+        if since is not None and since + wait < now:
+            available += 1
+    return ready, available
+
+
 def restarts(pod: Pod) -> int:
     statuses = (pod.get("status") or {}).get("containerStatuses") or ()
     return sum(int(c.get("restartCount") or 0) for c in statuses)

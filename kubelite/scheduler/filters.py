@@ -164,3 +164,17 @@ def prepare(
     if volume_terms:
         checks.append(_volume_affinity(volume_terms))
     return checks
+
+
+def plain_requests(
+    pod: Mapping[str, Any], requests: Amounts, volume_terms: list[Sequence[Mapping[str, Any]]]
+) -> tuple[int, int] | None:
+    """(cpu, memory) when `prepare` gives this pod only the node-condition and fit checks with nothing
+    beyond cpu, memory and the pod count: then a clean node's verdict is a few comparisons (the scheduler
+    inlines them; any other node still goes through the checks). None for any other pod."""
+    spec = pod.get("spec") or {}
+    if spec.get("nodeSelector") or required_node_terms(pod) is not None or host_ports(pod) or volume_terms:
+        return None
+    if any(value > 0 and name not in (CPU, MEMORY, PODS) for name, value in requests.items()):
+        return None
+    return requests.get(CPU, 0), requests.get(MEMORY, 0)

@@ -142,7 +142,7 @@ class ClusterState:
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeInfo] = {}
-        self.order: list[str] = []  # names of nodes that exist, for round-robin sampling
+        self.order: list[NodeInfo] = []  # the nodes that exist, in a stable order for round-robin sampling
         self._positions: dict[str, int] = {}
         self.pod_nodes: dict[str, str] = {}
         self.assumed: set[str] = set()
@@ -159,10 +159,11 @@ class ClusterState:
 
     def set_node(self, node: Mapping[str, Any]) -> None:
         name = str(node["metadata"]["name"])
-        self._info(name).set_node(node)
+        info = self._info(name)
+        info.set_node(node)
         if name not in self._positions:
             self._positions[name] = len(self.order)
-            self.order.append(name)
+            self.order.append(info)
 
     def remove_node(self, name: str) -> None:
         info = self.nodes.get(name)
@@ -172,15 +173,14 @@ class ClusterState:
         position = self._positions.pop(name, None)
         if position is not None:  # swap-remove keeps removal O(1)
             last = self.order.pop()
-            if last != name:
+            if last.name != name:
                 self.order[position] = last
-                self._positions[last] = position
+                self._positions[last.name] = position
         if not info.pods:
             del self.nodes[name]
 
     def existing(self) -> Iterator[NodeInfo]:
-        for name in self.order:
-            yield self.nodes[name]
+        return iter(self.order)
 
     def add_pod(self, pod: Mapping[str, Any], node_name: str, *, assumed: bool = False) -> None:
         """Count `pod` on `node_name` (replacing what was counted for it before)."""

@@ -64,7 +64,7 @@ class Scheduler:
         self.algorithm = Algorithm(self.state)
         self.queue = SchedulingQueue()
         self.recorder = EventRecorder(client, component=config.scheduler_name, max_pending=10000)
-        self.informers = InformerFactory(client)
+        self.informers = InformerFactory(client, drop_managed_fields=True)
         self.bound = 0  # pods bound so far (for benchmarks and logs)
         self._binds = asyncio.Semaphore(config.bind_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()

@@ -30,8 +30,12 @@ def _resource_scores(cpu: int, memory: int, nodes: Sequence[NodeInfo]) -> list[f
     totals = []
     for info in nodes:
         cpu_total, memory_total = info.allocatable_cpu, info.allocatable_memory
-        cpu_used = min((info.scoring_cpu + cpu) / cpu_total, 1.0) if cpu_total > 0 else 1.0
-        memory_used = min((info.scoring_memory + memory) / memory_total, 1.0) if memory_total > 0 else 1.0
+        cpu_used = (info.scoring_cpu + cpu) / cpu_total if cpu_total > 0 else 1.0
+        if cpu_used > 1.0:
+            cpu_used = 1.0
+        memory_used = (info.scoring_memory + memory) / memory_total if memory_total > 0 else 1.0
+        if memory_used > 1.0:
+            memory_used = 1.0
         least = (2.0 - cpu_used - memory_used) * 50
         balanced = (1.0 - abs(cpu_used - memory_used) / 2) * 100
         totals.append(RESOURCES_WEIGHT * least + BALANCED_WEIGHT * balanced)
@@ -93,10 +97,13 @@ def _pod_affinity(
 
 
 def _spreading(pod: Mapping[str, Any], nodes: Sequence[NodeInfo], state: ClusterState) -> list[float] | None:
-    raw = [0.0] * len(nodes)
     owner = owner_uid(pod)
     counts = state.owner_counts.get(owner) if owner else None
-    for key, found in podaffinity.soft_spread_penalties(pod, state):
+    penalties = podaffinity.soft_spread_penalties(pod, state)
+    if not counts and not penalties:
+        return None
+    raw = [0.0] * len(nodes)
+    for key, found in penalties:
         for i, n in enumerate(nodes):
             raw[i] += found.get(n.labels.get(key, ""), 0)
     if counts:

@@ -245,3 +245,28 @@ async def test_factory_shares_informers_and_runs_late_ones() -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_drop_managed_fields_keeps_them_out_of_the_cache_and_the_handlers() -> None:
+    def managed(name: str, rv: int) -> dict[str, Any]:
+        obj = cm(name, rv)
+        obj["metadata"]["managedFields"] = [{"manager": "kubectl", "operation": "Update", "fieldsV1": {}}]
+        return obj
+
+    api = FakeApi()
+    api.lists = [([managed("a", 1)], 1)]
+    api.sessions = [[("MODIFIED", managed("a", 2)), ("ADDED", managed("b", 3)), ("DELETED", managed("b", 4))]]
+    informer = Informer(api, CONFIGMAPS, drop_managed_fields=True)
+    seen: list[Snapshot] = []
+    informer.add_handlers(
+        on_add=seen.append, on_update=lambda _, new: seen.append(new), on_delete=seen.append
+    )
+    async with running(informer):
+        await until(lambda: len(seen) == 4)
+    assert [o["metadata"]["resourceVersion"] for o in seen] == ["1", "2", "3", "4"]
+    assert not any("managedFields" in o["metadata"] for o in seen)
+    assert informer.cache.get("ns/a") == cm("a", 2)
+
+    kept = Informer(FakeApi(), CONFIGMAPS)
+    kept.apply_event("ADDED", managed("c", 5))
+    assert kept.cache.get("ns/c") == managed("c", 5)  # by default the cache holds what the server sent

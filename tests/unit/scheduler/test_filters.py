@@ -6,6 +6,7 @@ from typing import Any
 
 from kubelite.scheduler.cycle import Algorithm, VolumeConstraints
 from kubelite.scheduler.failure import Diagnosis
+from kubelite.scheduler.filters import plain_requests
 from kubelite.scheduler.resources import pod_requests
 from tests.unit.scheduler.builders import cluster, node, pod
 
@@ -161,3 +162,26 @@ def test_volume_node_affinity_and_missing_claims() -> None:
         '0/2 nodes are available: persistentvolumeclaim "data" not found. '
         "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
     )
+
+
+def test_plain_pods_are_judged_by_comparisons_on_clean_nodes_and_by_the_checks_elsewhere() -> None:
+    extended = pod("gpu", containers=[{"name": "c", "resources": {"requests": {"example.com/gpu": "1"}}}])
+    plain = pod("p", cpu="500m", tolerations=[{"operator": "Exists"}])
+    assert plain_requests(plain, pod_requests(plain), []) == (500, 0)
+    assert plain_requests(extended, pod_requests(extended), []) is None
+    assert plain_requests(pod("s", nodeSelector={"a": "b"}), {}, []) is None
+    hostport = pod("h", containers=[{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}])
+    assert plain_requests(hostport, {}, []) is None
+
+    state = cluster(
+        node("full", cpu="1"), node("cordoned", unschedulable=True), node("tainted", taints=[CONTROL_PLANE])
+    )
+    state.add_pod(pod("a", cpu="800m"), "full")
+    # The clean node fails the comparisons and then the fit check; the others pass the checks (tolerated).
+    assert Algorithm(state).decide(plain) in ("cordoned", "tainted")
+    outcome = Algorithm(state).decide(pod("q", cpu="500m"))
+    assert reasons(outcome) == {
+        "Insufficient cpu": 1,
+        "node(s) were unschedulable": 1,
+        "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }": 1,
+    }
