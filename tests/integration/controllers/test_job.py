@@ -131,7 +131,8 @@ def test_indexed_job_completes_every_index(cluster: RunningServer) -> None:
 
 
 def test_finished_job_is_deleted_after_its_ttl(cluster: RunningServer) -> None:
-    cluster.kubectl("apply", "-f", "-", input=job_manifest("brief", ttlSecondsAfterFinished=1))
+    # Long enough to see the job finished before it goes, even when a kubectl call takes a second under load.
+    cluster.kubectl("apply", "-f", "-", input=job_manifest("brief", ttlSecondsAfterFinished=4))
     wait_for(lambda: finished(cluster, "brief"), what="the job to finish")
     wait_for(
         lambda: cluster.kubectl("get", "job", "brief", check=False).returncode != 0,
