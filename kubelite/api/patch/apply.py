@@ -67,6 +67,18 @@ _NEVER_OWNED: Final = frozenset(
     )
 )
 
+
+def _as_tree(fields: FieldSet) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path in fields:
+        node = tree
+        for element in path:
+            node = node.setdefault(element.encoded(), {})
+    return tree
+
+
+_NEVER_OWNED_TREE: Final = _as_tree(_NEVER_OWNED)  # every node of it is a never-owned path
+
 # Stands for the write in progress while its changes are computed, so they can be added to the
 # writer's existing set afterwards (upstream's "current-operation").
 _CURRENT: Final = ManagerId("current-operation", "")
@@ -115,6 +127,54 @@ def update(
     previous = managers.get(writer)
     fields = gained | previous.fields if previous is not None else gained
     return {**managers, writer: ManagedSet(fields, api_version, applied=False)}, True
+
+
+def created_fields_v1(obj: Any, schema: PatchSchema | None, ignored: FieldSet = EMPTY) -> dict[str, Any]:
+    """The fieldsV1 of what `update({}, obj, {}, ...)` gives the creator of `obj`, without path sets: the
+    added tree less the never-owned fields (their children stay) and the `ignored` subtrees. Not for a
+    kind whose root is an atomic map (compare reports such a root as modified, not added)."""
+    top = {path[0].text for path in ignored if len(path) == 1 and path[0].kind == "f"}
+    if top:  # not walked at all: status, mostly
+        obj = {name: value for name, value in obj.items() if name not in top}
+    tree = typed.added_fields_v1(obj, schema)
+    for element, below in _NEVER_OWNED_TREE.items():
+        if element in tree:
+            _disown(tree, element, below)
+    for path in ignored:
+        if len(path) > 1:
+            _drop(tree, tuple(element.encoded() for element in path))
+    return tree
+
+
+def _disown(parent: dict[str, Any], element: str, below: dict[str, Any]) -> None:
+    """Takes the membership of `element` and of its never-owned descendants `below` out of a tree where
+    every node is a member: emptied nodes go, nodes with other children stay without "."."""
+    node = parent[element]
+    for child, grandchildren in below.items():
+        if child in node:
+            _disown(node, child, grandchildren)
+    node.pop(".", None)
+    if not node:
+        del parent[element]
+
+
+def _drop(tree: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Takes `path` and its subtree out of a fieldsV1 tree. An ancestor left without children disappears
+    when it was not a member itself, and loses its "." when it was."""
+    trail = []
+    node = tree
+    for element in path:
+        if element not in node:
+            return
+        trail.append((node, element))
+        node = node[element]
+    parent, element = trail.pop()
+    del parent[element]
+    while trail and not parent:
+        parent, element = trail.pop()
+        del parent[element]
+    if parent == {".": {}}:
+        parent.clear()
 
 
 def apply(

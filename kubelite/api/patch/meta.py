@@ -12,6 +12,10 @@ from typing import Protocol
 
 
 class PatchSchema(Protocol):
+    def __hash__(self) -> int:
+        """Schemas are immutable: walks cache what they look up per schema node."""
+        ...
+
     def field(self, name: str) -> PatchSchema | None:
         """Schema of an object's field `name` (for a map: of any value); None if unknown."""
         ...

@@ -14,6 +14,7 @@ untyped data: maps granular, lists atomic.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final, NamedTuple
 
 from kubelite.api.patch import fieldpath
@@ -42,6 +43,13 @@ class Comparison(NamedTuple):
         return Comparison(*(fieldpath.excluding(fields, ignored) for fields in self))
 
 
+# Schemas are immutable and few; resolving a field through Refs on every step of every walk is not free.
+@functools.lru_cache(maxsize=1024)
+def _atomic_map(schema: PatchSchema | None) -> bool:
+    return schema is not None and schema.map_type == "atomic"
+
+
+@functools.lru_cache(maxsize=1024)
 def _list_kind(schema: PatchSchema | None) -> tuple[str, tuple[str, ...]]:
     """("map", keys), ("set", ()) or ("atomic", ()) for a list field."""
     if schema is None:
@@ -56,6 +64,7 @@ def _list_kind(schema: PatchSchema | None) -> tuple[str, tuple[str, ...]]:
     return "atomic", ()
 
 
+@functools.lru_cache(maxsize=8192)  # bounded: free-form maps (labels) bring arbitrary names
 def _child(schema: PatchSchema | None, name: str) -> PatchSchema | None:
     return schema.field(name) if schema is not None else None
 
@@ -116,7 +125,7 @@ def field_set(obj: Any, schema: PatchSchema | None) -> FieldSet:
 
 def _collect(value: Any, schema: PatchSchema | None, path: Path, found: set[Path]) -> None:
     if isinstance(value, dict):
-        if schema is not None and schema.map_type == "atomic":
+        if _atomic_map(schema):
             found.add(path)
             return
         for name, child in value.items():
@@ -160,7 +169,7 @@ def _is_leaf(old: Any, new: Any, schema: PatchSchema | None) -> bool:
     elif new is _MISSING:
         new = old
     if isinstance(old, dict) and isinstance(new, dict):
-        return not (old or new) or (schema is not None and schema.map_type == "atomic")
+        return not (old or new) or _atomic_map(schema)
     if isinstance(old, list) and isinstance(new, list):
         return not (old or new) or _list_kind(schema)[0] == "atomic"
     return True
@@ -240,6 +249,47 @@ def compare(old: Any, new: Any, schema: PatchSchema | None) -> Comparison:
 
     walk(old, new, schema, ())
     return Comparison(frozenset(added), frozenset(modified), frozenset(removed))
+
+
+def added_fields_v1(obj: dict[str, Any], schema: PatchSchema | None) -> dict[str, Any]:
+    """The fieldsV1 tree of `compare({}, obj, schema).added` (what creating `obj` adds), in one walk with no
+    path sets: below the root every node is a member, so one with children carries "."."""
+    out: dict[str, Any] = {}
+    if not _is_leaf({}, obj, schema):
+        _add_children(out, obj, schema, ())
+    return out
+
+
+def _add_children(out: dict[str, Any], value: Any, schema: PatchSchema | None, path: Path) -> None:
+    """Adds the fieldsV1 children of a granular map or list to `out`, in upstream's element order."""
+    if isinstance(value, dict):
+        for name in sorted(value) if len(value) > 1 else value:  # field elements order by name
+            child = value[name]
+            # _is_leaf inlined, and no schema lookup for scalars: this loop is most of a create's bookkeeping.
+            if isinstance(child, dict) and child:
+                child_schema = _child(schema, name)
+                granular = not _atomic_map(child_schema)
+            elif isinstance(child, list) and child:
+                child_schema = _child(schema, name)
+                granular = _list_kind(child_schema)[0] != "atomic"
+            else:
+                granular = False
+            if granular:
+                node = out["f:" + name] = {".": {}}
+                _add_children(node, child, child_schema, (*path, fieldpath.field(name)))
+            else:
+                out["f:" + name] = {}
+        return
+    groups = _group(value, schema, path)
+    item_schema = _items(schema)
+    for element in sorted(groups, key=fieldpath.element_order) if len(groups) > 1 else groups:
+        items = groups[element]
+        # A duplicated item is added as a whole, not field by field.
+        if len(items) > 1 or _is_leaf(_MISSING, items[0], item_schema):
+            out[element.encoded()] = {}
+        else:
+            node = out[element.encoded()] = {".": {}}
+            _add_children(node, items[0], item_schema, (*path, element))
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -357,7 +407,7 @@ def remove(obj: Any, fields: FieldSet, schema: PatchSchema | None) -> Any:
 def _remove(
     value: Any, fields: FieldSet, prefixes: frozenset[Path], schema: PatchSchema | None, path: Path
 ) -> Any:
-    if isinstance(value, dict) and not (schema is not None and schema.map_type == "atomic"):
+    if isinstance(value, dict) and not _atomic_map(schema):
         out = {}
         for name, child in value.items():
             child_path = (*path, fieldpath.field(name))

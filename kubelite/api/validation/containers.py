@@ -308,18 +308,21 @@ def common(container: Mapping[str, Any], path: str, pod: PodContext) -> list[Cau
             )
         )
     found += _ports(container.get("ports") or [], e.child(path, "ports"))
-    found += _env(container.get("env") or [], e.child(path, "env"))
-    found += _env_from(container.get("envFrom") or [], e.child(path, "envFrom"))
+    # Lists and contexts a container leaves out have nothing to report: skipped, not walked (every write).
+    if env := container.get("env"):
+        found += _env(env, e.child(path, "env"))
+    if env_from := container.get("envFrom"):
+        found += _env_from(env_from, e.child(path, "envFrom"))
     found += _mounts(container, volumes, e.child(path, "volumeMounts"))
-    found += _devices(container, volumes, e.child(path, "volumeDevices"))
+    if container.get("volumeDevices"):
+        found += _devices(container, volumes, e.child(path, "volumeDevices"))
     found += pull_policy(container.get("imagePullPolicy") or "", e.child(path, "imagePullPolicy"))
     found += requirements(container.get("resources"), e.child(path, "resources"))
-    found += _resize_policy(
-        container.get("resizePolicy") or [], e.child(path, "resizePolicy"), pod.restart_policy
-    )
-    found += container_security_context(
-        container.get("securityContext"), e.child(path, "securityContext"), host_users=pod.host_users
-    )
+    if resize := container.get("resizePolicy"):
+        found += _resize_policy(resize, e.child(path, "resizePolicy"), pod.restart_policy)
+    if (context := container.get("securityContext")) is not None:
+        where = e.child(path, "securityContext")
+        found += container_security_context(context, where, host_users=pod.host_users)
     return found
 
 

@@ -37,7 +37,8 @@ class GoValue:
 
 
 # --- field paths (field.Path: Child → ".name", Index → "[0]", Key → "[key]") -------------------------------
-def child(path: str, *names: str) -> str:
+def child(path: str, name: str, *names: str) -> str:
+    path = f"{path}.{name}" if path else name  # the first name outside the loop: most calls have just one
     for name in names:
         path = f"{path}.{name}" if path else name
     return path

@@ -182,7 +182,9 @@ def pod_spec(spec: Mapping[str, Any], path: str, *, for_pod: bool, pod_name: str
         volumes=valid_volumes, grace=grace, restart_policy=restart_policy, host_users=host_users
     )
     found += c.regular(containers, e.child(path, "containers"), context)
-    found += c.init(spec.get("initContainers") or [], containers, e.child(path, "initContainers"), context)
+    # Optional fields a spec leaves out have nothing to report: skipped, not walked (every pod write).
+    if init_containers := spec.get("initContainers"):
+        found += c.init(init_containers, containers, e.child(path, "initContainers"), context)
     found += _host_network_ports(spec, path, for_pod=for_pod)
     if not restart_policy:
         found.append(e.required(e.child(path, "restartPolicy")))
@@ -193,7 +195,8 @@ def pod_spec(spec: Mapping[str, Any], path: str, *, for_pod: bool, pod_name: str
         found.append(e.required(e.child(path, "dnsPolicy")))
     elif dns_policy not in DNS_POLICIES:
         found.append(e.not_supported(e.child(path, "dnsPolicy"), dns_policy, DNS_POLICIES))
-    found += m.labels(spec.get("nodeSelector"), e.child(path, "nodeSelector"))
+    if node_selector := spec.get("nodeSelector"):
+        found += m.labels(node_selector, e.child(path, "nodeSelector"))
     found += pod_security_context(
         spec.get("securityContext"),
         e.child(path, "securityContext"),
@@ -206,7 +209,8 @@ def pod_spec(spec: Mapping[str, Any], path: str, *, for_pod: bool, pod_name: str
             found.append(
                 e.invalid(e.index(e.child(path, "imagePullSecrets"), i), secret, "only name may be set")
             )
-    found += affinity(spec.get("affinity"), e.child(path, "affinity"))
+    if (pod_affinity := spec.get("affinity")) is not None:
+        found += affinity(pod_affinity, e.child(path, "affinity"))
     found += _dns_config(spec.get("dnsConfig"), dns_policy, e.child(path, "dnsConfig"))
     for i, gate in enumerate(spec.get("readinessGates") or []):
         found += m.qualified_name(
@@ -220,16 +224,16 @@ def pod_spec(spec: Mapping[str, Any], path: str, *, for_pod: bool, pod_name: str
         if gate.get("name") in seen_gates:
             found.append(e.duplicate(where, gate.get("name")))
         seen_gates.add(gate.get("name") or "")
-    found += topology_spread(
-        spec.get("topologySpreadConstraints") or [], e.child(path, "topologySpreadConstraints")
-    )
+    if spread := spec.get("topologySpreadConstraints"):
+        found += topology_spread(spread, e.child(path, "topologySpreadConstraints"))
     if not host_users:
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if spec.get(field):
                 shown = field if field == "hostNetwork" else field[0].upper() + field[1:]
                 found.append(e.forbidden(e.child(path, shown), "when `pod.Spec.HostUsers` is false"))
     found += _named(spec.get("serviceAccountName"), e.child(path, "serviceAccountName"))
-    found += _named(spec.get("nodeName"), e.child(path, "nodeName"))
+    if node_name := spec.get("nodeName"):
+        found += _named(node_name, e.child(path, "nodeName"))
     deadline = spec.get("activeDeadlineSeconds")
     if deadline is not None and not 1 <= deadline <= MAX_INT32:
         found.append(
@@ -249,7 +253,8 @@ def pod_spec(spec: Mapping[str, Any], path: str, *, for_pod: bool, pod_name: str
         ]
         for j, hostname in enumerate(alias.get("hostnames") or []):
             found += m.dns_subdomain(hostname, e.index(e.child(where, "hostnames"), j))
-    found += _named(spec.get("priorityClassName"), e.child(path, "priorityClassName"))
+    if priority_class := spec.get("priorityClassName"):
+        found += _named(priority_class, e.child(path, "priorityClassName"))
     if spec.get("runtimeClassName") is not None:
         found += [
             e.invalid(e.child(path, "runtimeClassName"), spec["runtimeClassName"], msg)
