@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import orjson
 
@@ -156,6 +156,22 @@ class _Node:
 
 
 def to_fields_v1(fields: Iterable[Path]) -> dict[str, Any]:
+    if isinstance(fields, frozenset):
+        # Most writes re-encode sets they did not change, and pods of one template have equal sets: the
+        # encoding is cached, handed out as a fresh tree each time.
+        try:
+            return cast(dict[str, Any], orjson.loads(_encoded(fields)))
+        except orjson.JSONEncodeError:  # a lone surrogate in a key: not cacheable as UTF-8
+            pass
+    return _tree(fields)
+
+
+@functools.lru_cache(maxsize=2048)  # ~1 KiB each
+def _encoded(fields: FieldSet) -> bytes:
+    return orjson.dumps(_tree(fields))
+
+
+def _tree(fields: Iterable[Path]) -> dict[str, Any]:
     root = _Node()
     for path in fields:
         node = root
@@ -178,6 +194,19 @@ def _emit(node: _Node, *, include_self: bool) -> dict[str, Any]:
 
 def from_fields_v1(tree: Any) -> FieldSet:
     """Decodes a fieldsV1 object; raises ValueError when it is not one."""
+    try:
+        text = orjson.dumps(tree)
+    except orjson.JSONEncodeError:
+        return _decode(tree)
+    return _decoded(text)  # cached by content: entries a write leaves alone come back unchanged
+
+
+@functools.lru_cache(maxsize=2048)
+def _decoded(text: bytes) -> FieldSet:
+    return _decode(orjson.loads(text))
+
+
+def _decode(tree: Any) -> FieldSet:
     found: set[Path] = set()
     _collect(tree, (), found)
     return frozenset(found)
@@ -198,6 +227,7 @@ def _collect(tree: Any, prefix: Path, found: set[Path]) -> None:
             _collect(subtree, path, found)
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred element spellings recur in every entry
 def _parse_element(encoded: str) -> PathElement:
     kind, colon, text = encoded.partition(":")
     if not colon:

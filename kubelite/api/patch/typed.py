@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Final, NamedTuple
 
+import orjson
+
 from kubelite.api.patch import fieldpath
 from kubelite.api.patch.errors import PatchError, go_quote
 from kubelite.api.patch.fieldpath import FieldSet, Path, PathElement
@@ -200,6 +202,8 @@ def compare(old: Any, new: Any, schema: PatchSchema | None) -> Comparison:
             added.add(path)
 
     def walk(left: Any, right: Any, schema: PatchSchema | None, path: Path) -> None:
+        if _unchanged(left, right, schema):
+            return
         if left is _MISSING and right is not _MISSING:
             walk_added(right, schema, path)
             return
@@ -249,6 +253,46 @@ def compare(old: Any, new: Any, schema: PatchSchema | None) -> Comparison:
 
     walk(old, new, schema, ())
     return Comparison(frozenset(added), frozenset(modified), frozenset(removed))
+
+
+def _unchanged(left: Any, right: Any, schema: PatchSchema | None) -> bool:
+    """Whether the walk of a map or list may be skipped: it is equal on both sides (an update mostly leaves
+    spec or status alone), compared at C speed, and walking it would raise nothing."""
+    kind = type(left)
+    if (kind is not dict and kind is not list) or type(right) is not kind or left != right:
+        return False
+    if left is not right:  # `==` says True == 1; the encodings do not
+        try:
+            if orjson.dumps(left) != orjson.dumps(right):
+                return False
+        except orjson.JSONEncodeError:
+            return False
+    return _well_formed(left, schema)
+
+
+def _well_formed(value: Any, schema: PatchSchema | None) -> bool:
+    """Whether every granular list item inside `value` has its identity, so walking it raises nothing (a
+    duplicated item, which the walk would not enter, may make this say False: the walk then decides)."""
+    if isinstance(value, dict):
+        if _atomic_map(schema):
+            return True
+        return all(
+            _well_formed(child, _child(schema, name))
+            for name, child in value.items()
+            if isinstance(child, dict | list) and child
+        )
+    kind, _ = _list_kind(schema)
+    if kind == "atomic":
+        return True
+    item_schema = _items(schema)
+    for index, item in enumerate(value):
+        try:
+            _item_element(item, schema, (), index)
+        except PatchError:
+            return False
+        if isinstance(item, dict | list) and item and not _well_formed(item, item_schema):
+            return False
+    return True
 
 
 def added_fields_v1(obj: dict[str, Any], schema: PatchSchema | None) -> dict[str, Any]:
