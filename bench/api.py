@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import gc
 import json
 import platform
 import ssl
@@ -44,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kubelite.apiserver import tls
 from kubelite.apiserver.server import ApiServer, ApiServerConfig, run
 from kubelite.store import open_store
+from kubelite.util import memory
 
 CONCURRENCY = 16
 NAMESPACE = "bench"
@@ -421,7 +421,7 @@ def measure_servers(workdir: Path, sizes: dict[str, int], profile: Path | None) 
     servers = LoopThread()
     try:
         api: ApiServer = servers.call(run(ApiServerConfig(data_dir=workdir / "api", port=0)))
-        gc.freeze()  # as `kubelite server` does once the API server is up
+        memory.settle_heap()  # as `kubelite server` does once the API server is up
         raw_runner, raw_url = servers.call(
             start_raw_http(tls.TLSFiles.under(workdir / "api" / "server" / "tls"))
         )

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kubelite.client import errors, paths
 from kubelite.client.rest import RestClient
 from kubelite.scheduler.run import Scheduler, SchedulerConfig
+from kubelite.util import memory
 
 ROOT = Path(__file__).resolve().parents[1]
 PODS = paths.resource("", "v1", "pods")
@@ -55,6 +56,7 @@ async def serve(data_dir: Path) -> None:
     from kubelite.apiserver.server import ApiServerConfig, run
 
     api = await run(ApiServerConfig(data_dir=data_dir, port=0))
+    memory.settle_heap()  # as `kubelite server` does once the API server is up
     print(json.dumps({"url": api.url, "kubeconfig": str(api.kubeconfig_path)}), flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

@@ -8,7 +8,6 @@ own leader election so two servers sharing a datastore never run them twice.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from kubelite.controllers import manager
 from kubelite.controllers.context import ManagerConfig
 from kubelite.controllers.servicelb import AddressPool
 from kubelite.scheduler import run as scheduler
-from kubelite.util import datadirlock
+from kubelite.util import datadirlock, memory
 from kubelite.util.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -117,9 +116,7 @@ async def _serve(config: ServerConfig) -> int:
     except StartupError as exc:
         log.error("cannot start: %s", exc)
         return 1
-    # The start-up heap (modules, schemas, the resource table, the API server's caches) lives as long as
-    # the process: leave it out of every later collection, whose pauses would otherwise grow with it.
-    gc.freeze()
+    memory.settle_heap()
     supervisor = Supervisor()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
