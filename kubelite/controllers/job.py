@@ -75,6 +75,8 @@ class JobController:
         self._released: dict[str, set[str]] = {}  # by Job key: pod uids
         # When a Job's last failure was counted, for the back-off of its next pod.
         self._last_failure: dict[str, datetime.datetime] = {}  # by Job key
+        # status.failed when a success was last counted: back-off grows with the failures since then only.
+        self._failed_at_success: dict[str, int] = {}
         # The same per index, for Jobs with backoffLimitPerIndex.
         self._index_failure: dict[str, dict[int, datetime.datetime]] = {}  # by Job key: by index
         self.controller = Controller("job", self.reconcile, workers=2)
@@ -221,6 +223,8 @@ class JobController:
         uncounted = status.get("uncountedTerminatedPods") or {}
         for result in ("succeeded", "failed"):
             uids = uncounted.pop(result, [])
+            if result == "succeeded" and uids:
+                self._failed_at_success[object_key(job)] = status.get("failed", 0)
             if result == "failed" and uids:
                 self._last_failure[object_key(job)] = self.clock.now()
             status[result] = status.get(result, 0) + len(uids)
@@ -437,9 +441,9 @@ class JobController:
         return ready, waits, notes
 
     def _backoff_left(self, job: Snapshot, status: dict[str, Any]) -> float:
-        failed = status.get("failed", 0)
+        failed = status.get("failed", 0) - self._failed_at_success.get(object_key(job), 0)
         last = self._last_failure.get(object_key(job))
-        if failed == 0 or last is None:
+        if failed <= 0 or last is None:
             return 0.0
         delay = min(self.backoff_base * 2 ** (failed - 1), self.backoff_cap)
         return max((last + datetime.timedelta(seconds=delay) - self.clock.now()).total_seconds(), 0.0)
@@ -461,6 +465,7 @@ class JobController:
     def _forget(self, key: str) -> None:
         self.expectations.forget(key)
         self._last_failure.pop(key, None)
+        self._failed_at_success.pop(key, None)
         self._index_failure.pop(key, None)
         self._deliberate.pop(key, None)
         self._released.pop(key, None)

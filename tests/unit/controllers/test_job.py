@@ -139,6 +139,26 @@ async def test_backoff_doubles_with_each_failure() -> None:
         await h.settle()
 
 
+async def test_backoff_counts_only_the_failures_since_the_last_success() -> None:
+    h = Harness(job(backoffLimit=6, completions=2))
+    await h.settle()
+    for wait in (10, 20):  # two failures in a row: 10 s, then 20 s
+        [pod] = h.live_pods()
+        h.finish(pod, "Failed")
+        delay = await h.settle()
+        assert delay is not None and wait - 1 < delay <= wait
+        h.clock.advance(wait)
+        await h.settle()
+    [pod] = h.live_pods()
+    h.finish(pod, "Succeeded")
+    await h.settle()
+    [pod] = h.live_pods()
+    h.finish(pod, "Failed")
+    delay = await h.settle()
+    assert h.job()["status"]["failed"] == 3
+    assert delay is not None and 9 < delay <= 10  # the first failure after a success: back to 10 s
+
+
 async def test_backoff_limit_exceeded_fails_the_job() -> None:
     h = Harness(job(backoffLimit=0))
     await h.settle()
