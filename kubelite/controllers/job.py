@@ -135,7 +135,10 @@ class JobController:
         matching orphans, as upstream's ControllerRefManager (the tracking finalizer comes and goes with
         the ownerReference, so an adopted pod's outcome is counted)."""
         meta = job["metadata"]
-        selector = _selector(job)
+        try:
+            selector = selectors.from_label_selector(job["spec"].get("selector"))
+        except selectors.SelectorError:
+            return list(pods)  # neither release nor adopt by a selector that cannot be read (as upstream)
         claimed: list[Snapshot] = []
         for pod in pods:
             if selector.matches(pod["metadata"].get("labels")):

@@ -356,6 +356,18 @@ async def test_pods_whose_labels_stop_matching_are_released_and_replaced() -> No
     assert h.job()["status"].get("failed", 0) == 0
 
 
+async def test_a_selector_that_cannot_be_read_releases_nothing() -> None:
+    h = Harness(job())
+    await h.settle()
+    [pod] = h.pods()
+    stored = h.fake.objects[("jobs", "default", "work")]
+    stored["spec"]["selector"] = {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}
+    h.fake.add(JOBS, stored)
+    await h.settle()
+    kept = h.fake.objects[("pods", "default", pod["metadata"]["name"])]["metadata"]
+    assert kept["ownerReferences"][0]["uid"] == "job-uid" and kept.get("finalizers")
+
+
 async def test_a_job_being_deleted_adopts_nothing() -> None:
     h = Harness(job())
     h.fake.objects[("jobs", "default", "work")]["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z"
