@@ -144,7 +144,11 @@ async def _read_revision(registry: Registry, q: ListQuery) -> int:
     if q.resource_version_match == "Exact":
         return wanted
     # NotOlderThan: the latest state, once the store has reached the wanted revision.
-    return wanted if wanted > await registry.store.current_revision() else 0
+    try:
+        current = await registry.store.current_revision()
+    except StoreError as exc:
+        raise errors.from_store_error(exc, registry.resource.ref, "", requested_revision=wanted) from exc
+    return wanted if wanted > current else 0
 
 
 def _prefixes(registry: Registry, namespace: str, q: ListQuery) -> tuple[str, str]:
@@ -162,8 +166,11 @@ async def cached_page(registry: Registry, namespace: str, q: ListQuery) -> Cache
         return None
     if q.resource_version not in ("", "0"):
         wanted = parse_revision(q.resource_version)
-        if wanted > await registry.store.current_revision():
-            return None  # the store waits for it (or answers "Too large resource version")
+        try:
+            if wanted > await registry.store.current_revision():
+                return None  # the store waits for it (or answers "Too large resource version")
+        except StoreError:
+            return None  # the store path answers with the error's Status
     cache = await registry.cache.consistent(registry.resource.storage_prefix)
     if cache is None:
         return None

@@ -126,7 +126,10 @@ class WatchCache:
         """The resource's cache once it holds the store's current state; None: read the store instead."""
         if not self._synced or prefix not in self._prefixes or self._task is None or self._task.done():
             return None  # not following the store (never started, stopped, or its task failed)
-        wanted = await self._store.current_revision()
+        try:
+            wanted = await self._store.current_revision()
+        except StoreError:
+            return None  # the store path then answers with the error mapped to its Status (503/504)
         if self.revision < wanted:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append((wanted, waiter))

@@ -17,7 +17,7 @@ from kubelite.apiserver import errors, listing, strategies
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.table import load_resources
 from kubelite.apiserver.watchcache import CONSISTENT_WAIT, WatchCache
-from kubelite.store import Store
+from kubelite.store import Store, Unavailable
 from tests.integration.apiserver import test_nscache
 from tests.integration.apiserver.conftest import RunningServer
 
@@ -99,6 +99,26 @@ async def test_writes_outside_the_registry_do_not_hold_reads_back(store: Store) 
         obj, _ = await registry.get("ns", "p")
         assert asyncio.get_running_loop().time() - started < CONSISTENT_WAIT / 2
         assert obj["metadata"]["name"] == "p" and counting.gets == 0
+    finally:
+        await cache.stop()
+
+
+async def test_a_store_outage_is_a_503_not_a_crash(store: Store) -> None:
+    await store.create(PODS.key("ns", "p"), pod("p"))
+    counting = CountingStore(store)
+    registry, cache = await cached_registry(counting)
+
+    async def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise Unavailable("the store is unreachable")
+
+    try:
+        counting.current_revision = counting.get = counting.list = unavailable  # type: ignore[method-assign]
+        with pytest.raises(errors.ApiError) as failed:
+            await registry.get("ns", "p")
+        assert failed.value.code == 503
+        with pytest.raises(errors.ApiError) as failed:
+            await listing.list_objects(registry, "ns", query(resourceVersion="1"))
+        assert failed.value.code == 503
     finally:
         await cache.stop()
 
