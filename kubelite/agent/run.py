@@ -21,6 +21,7 @@ from kubelite.agent.images.builtin import ensure_builtin_busybox
 from kubelite.agent.images.gc import ImageGarbageCollector
 from kubelite.agent.images.registry import RegistryClient
 from kubelite.agent.images.store import ImageStore
+from kubelite.agent.network import nsrecord
 from kubelite.agent.network.cni import CniNetwork
 from kubelite.agent.network.routes import NodeRoutes
 from kubelite.agent.node import NODES, NodeStatusReporter
@@ -73,6 +74,7 @@ async def serve(config: AgentConfig, client: RestClient, informers: InformerFact
     paths = config.paths
     for action in await prepare_host():
         log.info("host: %s", action)
+    nsrecord.record(paths.root, config.node_netns)  # where uninstall must remove the node's network
     version = await asyncio.to_thread(runtime_version, config.runtime)
     async with RegistryClient(insecure_registries=config.insecure_registries) as registry:
         images = ImageStore(paths.images, registry=registry)

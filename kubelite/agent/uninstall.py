@@ -5,8 +5,10 @@ mounts, netns and cgroups, plus the node's network state. Uninstall removes all 
 order — processes first (nothing may hold what follows), then mounts, the pods' networks, the node's
 network (callers add their own steps here: the service proxy's chains), cgroups, and last the data dir.
 Each step is idempotent, so an interrupted uninstall is simply run again. Everything is found through the
-data dir (containers' pid files, sandbox records, the cgroups named after it) or by kubelite's own marks
-(route protocol, chain names), never by guessing: other nodes sharing the machine are left alone.
+data dir (containers' pid files, sandbox records, the cgroups named after it, the bridge its CNI config
+names) or by kubelite's own marks (route protocol, chain names, address labels), never by guessing; and the
+node's network state only in the network namespace the node recorded (nsrecord), so other nodes sharing the
+machine are left alone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelite.agent.network import cni, routes
+from kubelite.agent.network import cni, nsrecord, routes
 from kubelite.agent.network.dnsaddress import release_cluster_dns
 from kubelite.agent.paths import CGROUP_PARENT, NodePaths
 from kubelite.agent.runtime import cgroups, oci
@@ -27,7 +29,7 @@ from kubelite.agent.volumes import sysmount
 log = logging.getLogger(__name__)
 
 KILL_WAIT = 10.0
-MARKERS = ("agent", "server", "kubelite.lock")  # what a kubelite data dir holds (the lock: both kinds)
+MARKERS = ("kubelite.lock",)  # every data dir of a server or agent holds it; a stray folder does not
 
 
 class NotADataDir(Exception):
@@ -49,8 +51,10 @@ def check_data_dir(data_dir: Path) -> None:
 def node_steps(
     data_dir: Path, *, node_network: Sequence[Step] = (), keep_data: bool = False
 ) -> list[Step]:
-    """The steps for the node kept in `data_dir`; `node_network`: the callers' own (the proxy's rules)."""
+    """The steps for the node kept in `data_dir`; `node_network`: the callers' own (the proxy's rules).
+    Raises nsrecord.ElsewhereError when the node's network lives in another namespace than ours."""
     paths = NodePaths(data_dir / "agent", "")
+    network_here = nsrecord.here(paths.root)
 
     async def kill() -> str:
         killed = await asyncio.to_thread(oci.kill_all, paths)
@@ -79,7 +83,20 @@ def node_steps(
         return f"{await routes.remove_node_routes()} removed"
 
     async def bridge() -> str:
-        return f"{cni.BRIDGE} deleted" if await cni.remove_bridge() else "none"
+        name = cni.configured_bridge(paths)  # by the node's own config: never another network's bridge
+        return f"{name} deleted" if name and await cni.remove_bridge(name) else "none"
+
+    async def gone() -> str:
+        return "none: the node's network namespace is gone, and its network state with it"
+
+    network = [
+        *node_network,
+        Step("cluster DNS address", dns_address),
+        Step("routes to other nodes' pods", node_routes),
+        Step("pod bridge", bridge),
+    ]
+    if not network_here:
+        network = [Step(step.title, gone) for step in network]
 
     async def cgroups_of_node() -> str:
         found = await asyncio.to_thread(node_cgroups, data_dir)
@@ -95,10 +112,7 @@ def node_steps(
         Step("containers and their monitors", kill),
         Step(f"mounts under {data_dir}", unmount),
         Step("pod networks (CNI DEL, netns)", pod_networks),
-        *node_network,
-        Step("cluster DNS address", dns_address),
-        Step("routes to other nodes' pods", node_routes),
-        Step("pod bridge", bridge),
+        *network,
         Step("cgroups", cgroups_of_node),
         Step("data dir", data),
     ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from kubelite.agent import uninstall
+from kubelite.agent.network import nsrecord
 from kubelite.proxy import announce
 from kubelite.proxy import run as proxy
 from kubelite.util.datadirlock import DataDirInUse, hold
@@ -48,7 +49,7 @@ async def run_uninstall(options: UninstallOptions) -> int:
                 keep_data=options.keep_data,
             )
             ok = await uninstall.run_steps(steps, click.echo)
-    except (DataDirInUse, uninstall.NotADataDir) as error:
+    except (DataDirInUse, uninstall.NotADataDir, nsrecord.ElsewhereError) as error:
         click.echo(f"kubelite uninstall: refused: {error}", err=True)
         return 2
     if not ok:

@@ -249,7 +249,16 @@ async def remove_pod_networks(paths: NodePaths) -> tuple[int, list[str]]:
     return len(states), problems
 
 
-async def remove_bridge(bridge: str = BRIDGE) -> bool:
+def configured_bridge(paths: NodePaths) -> str | None:
+    """The bridge named in the config the agent last wrote (None without one: this node made no bridge)."""
+    try:
+        conflist = orjson.loads((paths.cni / CONFLIST).read_bytes())
+        return str(conflist["plugins"][0]["bridge"])
+    except (OSError, orjson.JSONDecodeError, LookupError, TypeError):
+        return None
+
+
+async def remove_bridge(bridge: str) -> bool:
     """Uninstall: delete the pods' bridge; False if there was none."""
     code, _, err = await plugins.run(["ip", "link", "delete", bridge, "type", "bridge"])
     if code == 0:

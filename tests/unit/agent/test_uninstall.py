@@ -3,10 +3,13 @@ folders that look like kubelite's data dirs."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import pytest
 
+from kubelite.agent.network import nsrecord
 from kubelite.agent.uninstall import NotADataDir, Step, check_data_dir, node_steps, run_steps
 
 
@@ -34,8 +37,27 @@ def test_only_kubelite_data_dirs_are_taken(tmp_path: Path) -> None:
     (tmp_path / "home").mkdir()
     with pytest.raises(NotADataDir, match="not a kubelite data dir"):
         check_data_dir(tmp_path / "home")
-    (tmp_path / "node" / "agent").mkdir(parents=True)
+    (tmp_path / "home" / "agent").mkdir()  # a folder that merely has an `agent` in it is not one
+    with pytest.raises(NotADataDir):
+        check_data_dir(tmp_path / "home")
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "kubelite.lock").touch()  # every server and agent holds it
     check_data_dir(tmp_path / "node")
+
+
+def test_the_node_network_is_removed_only_in_the_namespace_the_node_recorded(tmp_path: Path) -> None:
+    agent = tmp_path / "agent"
+    assert nsrecord.here(agent)  # never ran: nothing recorded, nothing to protect
+    nsrecord.record(agent, None)
+    assert nsrecord.here(agent)  # this process's own namespace
+    elsewhere = {"inode": 1, "netns": ""}
+    (agent / nsrecord.RECORD).write_text(json.dumps(elsewhere))
+    with pytest.raises(nsrecord.ElsewhereError, match="inside the network namespace the node ran in"):
+        nsrecord.here(agent)
+    (agent / nsrecord.RECORD).write_text(json.dumps({"inode": 1, "netns": "kl-gone-4d1f"}))
+    assert not nsrecord.here(agent)  # the namespace is gone: its network state went with it
+    [bridge] = [step for step in node_steps(tmp_path) if step.title == "pod bridge"]
+    assert "network namespace is gone" in asyncio.run(bridge.run())
 
 
 def test_the_callers_network_steps_run_after_the_pods_and_before_the_node_network(tmp_path: Path) -> None:
