@@ -194,6 +194,10 @@ class WatchCache:
     async def _watch(self) -> None:
         watch = self._store.watch(KEYSPACE, after_revision=self.revision)
         try:
+            # After an empty store's list, revision 0 means "from now" to the store: a write that landed
+            # between the list and the watch would be missed, so list again if there was one.
+            if self.revision == 0 and await self._store.current_revision() > 0:
+                raise WatchCutOff("the store was written to before the cache's watch began")
             async for event in watch:
                 cache = self._resources.get(resource_prefix(event.kv.key))
                 if cache is not None:

@@ -17,7 +17,7 @@ from kubelite.apiserver import errors, listing, strategies
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.table import load_resources
 from kubelite.apiserver.watchcache import CONSISTENT_WAIT, WatchCache
-from kubelite.store import Store, Unavailable
+from kubelite.store import ListResult, Store, Unavailable
 from tests.integration.apiserver import test_nscache
 from tests.integration.apiserver.conftest import RunningServer
 
@@ -119,6 +119,28 @@ async def test_a_store_outage_is_a_503_not_a_crash(store: Store) -> None:
         with pytest.raises(errors.ApiError) as failed:
             await listing.list_objects(registry, "ns", query(resourceVersion="1"))
         assert failed.value.code == 503
+    finally:
+        await cache.stop()
+
+
+async def test_a_write_between_the_first_list_and_the_watch_is_not_lost(store: Store) -> None:
+    """On an empty SQLite store the list is at revision 0, which a watch takes as "from now"."""
+
+    class WriteAfterList(CountingStore):
+        racing = True
+
+        async def list(self, prefix: str, **kwargs: Any) -> ListResult:
+            result = await super().list(prefix, **kwargs)
+            if self.racing:
+                self.racing = False
+                await self.inner.create(PODS.key("ns", "early"), pod("early"))
+            return result
+
+    racing = WriteAfterList(store)
+    registry, cache = await cached_registry(racing)
+    try:
+        obj, _ = await registry.get("ns", "early")
+        assert obj["metadata"]["name"] == "early" and racing.gets == 0  # from the cache, not the store
     finally:
         await cache.stop()
 
