@@ -61,6 +61,14 @@ def _binding(name: str, node: str) -> dict[str, Any]:
     return {"metadata": {"name": name}, "target": {"kind": "Node", "name": node}}
 
 
+def _released(answer: Any) -> Any:
+    """A raw (`_preload_content=False`) answer, read and its connection handed back to the pool: unread,
+    it keeps its socket open until the garbage collector finds it."""
+    answer.data  # noqa: B018 - reads and keeps the body
+    answer.release_conn()
+    return answer
+
+
 def _status(exc: client.ApiException) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(exc.body)
     return body
@@ -75,7 +83,9 @@ def _running(core: Any, name: str) -> None:
 def test_binding_assigns_a_node_once(core: Any) -> None:
     core.create_namespaced_pod("default", _pod("p"))
     # The answer is a Status, which the client cannot read as a Binding: take it raw.
-    answer = core.create_namespaced_pod_binding("p", "default", _binding("p", "n1"), _preload_content=False)
+    answer = _released(
+        core.create_namespaced_pod_binding("p", "default", _binding("p", "n1"), _preload_content=False)
+    )
     assert answer.status == 201 and json.loads(answer.data)["status"] == "Success"
     pod = core.read_namespaced_pod("p", "default")
     assert pod.spec.node_name == "n1"
@@ -95,7 +105,7 @@ def test_binding_assigns_a_node_once(core: Any) -> None:
 
 def test_the_bindings_resource_binds_too_and_stores_nothing(core: Any) -> None:
     core.create_namespaced_pod("default", _pod("q"))
-    answer = core.create_namespaced_binding("default", _binding("q", "n1"), _preload_content=False)
+    answer = _released(core.create_namespaced_binding("default", _binding("q", "n1"), _preload_content=False))
     assert answer.status == 201
     assert core.read_namespaced_pod("q", "default").spec.node_name == "n1"
     with pytest.raises(client.ApiException) as invalid:
@@ -113,7 +123,7 @@ def _evict(core: Any, name: str, **options: Any) -> Any:
     body: dict[str, Any] = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name}}
     if options:
         body["deleteOptions"] = options
-    return core.create_namespaced_pod_eviction(name, "default", body, _preload_content=False)
+    return _released(core.create_namespaced_pod_eviction(name, "default", body, _preload_content=False))
 
 
 def _budget(server: RunningServer, *, allowed: int, observed: bool = True) -> None:
@@ -203,7 +213,8 @@ def test_streams_to_a_node_without_a_reachable_agent_fail_at_once(server: Runnin
     assert unbound.stderr.strip() == "Error from server (BadRequest): pod idle does not have a host assigned"
 
     core.create_node({"metadata": {"name": "n1"}})
-    core.create_namespaced_pod_binding("idle", "default", _binding("idle", "n1"), _preload_content=False)
+    binding = _binding("idle", "n1")
+    _released(core.create_namespaced_pod_binding("idle", "default", binding, _preload_content=False))
     _running(core, "idle")
     started = time.monotonic()
     no_address = (

@@ -43,7 +43,10 @@ def _report(policy: Any, *, allowed: int) -> None:
 
 def _evict(core: Any, name: str) -> Any:
     body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name}}
-    return core.create_namespaced_pod_eviction(name, "default", body, _preload_content=False)
+    answer = core.create_namespaced_pod_eviction(name, "default", body, _preload_content=False)
+    answer.read()  # an unread answer keeps its connection (and socket) out of the pool
+    answer.release_conn()
+    return answer
 
 
 def test_budgets_are_discovered_created_and_printed(apiserver: RunningServer) -> None:
